@@ -1,0 +1,42 @@
+"""The base every revmentor event is built on.
+
+An event is a past-tense fact owned by one producing service. Its CloudEvents ``type`` and its
+topic are derived from the class, so a name can never drift between producer and consumer.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Event(BaseModel):
+    """A fact published by one service; every event belongs to a tenant and a cohort.
+
+    Unknown fields are ignored on decode so that a v1 consumer keeps working when a producer adds
+    an optional field (BACKWARD compatibility within a major version, DESIGN section 3).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    producer: ClassVar[str]
+    """The producing service, e.g. ``enrolment``; it names the topic."""
+    version: ClassVar[int] = 1
+    """Major version of this event's contract; a breaking change is a new version."""
+
+    tenant_id: str = Field(
+        min_length=1, description="Business unit (tenant) that runs the cohort."
+    )
+    cohort_id: str = Field(
+        min_length=1, description="Cohort the fact belongs to; also the Kafka record key."
+    )
+
+    @classmethod
+    def event_type(cls) -> str:
+        """The versioned CloudEvents type, e.g. ``revmentor.enrolment.ParticipantEnrolled.v1``."""
+        return f"revmentor.{cls.producer}.{cls.__name__}.v{cls.version}"
+
+    def subject(self) -> str:
+        """The CloudEvents ``subject``: the entity the fact is about (defaults to the cohort)."""
+        return self.cohort_id

@@ -1,0 +1,222 @@
+"""Events of the sessions service: a mentorship's sessions, both sides' feedback, its end.
+
+A mentorship is identified by the id of the confirmed pair, so ``pair_id`` links every session
+back to the matching that created it.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+
+from contracts.base import Event
+
+_PRODUCER = "sessions"
+_TENANT = "bu-retail-banking"
+_COHORT = "coh-2025-autumn"
+_PAIR = "pair-9d2e41b7"
+_SESSION = "sess-9d2e41b7-03"
+
+
+class SessionFormat(StrEnum):
+    """How a session is held; video sessions carry a link."""
+
+    IN_PERSON = "in_person"
+    VIDEO = "video"
+
+
+class CancelledBy(StrEnum):
+    """Who cancelled a session; ``system`` when the platform did (e.g. on a withdrawal)."""
+
+    MENTOR = "mentor"
+    MENTEE = "mentee"
+    ADMIN = "admin"
+    SYSTEM = "system"
+
+
+class CancellationReason(StrEnum):
+    """Why a session was cancelled; a closed list, so no free text with personal data travels."""
+
+    RESCHEDULED = "rescheduled"
+    PARTICIPANT_UNAVAILABLE = "participant_unavailable"
+    PARTICIPANT_WITHDRAWN = "participant_withdrawn"
+    MENTORSHIP_ENDED = "mentorship_ended"
+    OTHER = "other"
+
+
+class MentorshipOutcome(StrEnum):
+    """``completed``: the session target was reached; ``ended_early``: it was not."""
+
+    COMPLETED = "completed"
+    ENDED_EARLY = "ended_early"
+
+
+class SessionFeedback(BaseModel):
+    """One side's feedback on a session; both sides give it because learning is mutual."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    rating: int = Field(ge=1, le=5, description="Satisfaction, 1 (poor) to 5 (excellent).")
+    learned_something: bool = Field(description="Whether this side learned something new.")
+    comment: str | None = Field(None, max_length=1000, description="Optional free-text comment.")
+
+
+class SessionScheduled(Event):
+    """A session of a mentorship was put in both calendars (invitations carry an .ics file).
+
+    A video session must carry its link, so the invitation can always be sent complete.
+    """
+
+    producer = _PRODUCER
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "tenant_id": _TENANT,
+                    "cohort_id": _COHORT,
+                    "session_id": _SESSION,
+                    "pair_id": _PAIR,
+                    "mentor_id": "p-4f1c9e2a",
+                    "mentee_id": "p-b83a0c55",
+                    "sequence": 3,
+                    "starts_at": "2025-11-12T16:00:00+01:00",
+                    "duration_minutes": 60,
+                    "format": "video",
+                    "video_link": "https://meet.example.com/rm-9d2e41b7",
+                    "location": None,
+                }
+            ]
+        }
+    )
+
+    session_id: str = Field(min_length=1, description="Id of the session.")
+    pair_id: str = Field(min_length=1, description="The mentorship (confirmed pair) it belongs to.")
+    mentor_id: str = Field(min_length=1, description="Participant id of the mentor.")
+    mentee_id: str = Field(min_length=1, description="Participant id of the mentee.")
+    sequence: int = Field(ge=1, description="Number of the session within the mentorship, from 1.")
+    starts_at: AwareDatetime = Field(description="Start of the session.")
+    duration_minutes: int = Field(ge=5, le=480, description="Planned length in minutes.")
+    format: SessionFormat = Field(description="How the session is held.")
+    video_link: str | None = Field(
+        None,
+        pattern=r"^https://\S+$",
+        max_length=2000,
+        description="Meeting link; required when format is video.",
+    )
+    location: str | None = Field(
+        None, max_length=300, description="Meeting place for an in-person session."
+    )
+
+    @model_validator(mode="after")
+    def _video_has_link(self) -> SessionScheduled:
+        if self.format is SessionFormat.VIDEO and not self.video_link:
+            raise ValueError("a video session needs a video_link")
+        return self
+
+    def subject(self) -> str:
+        """The session the fact is about."""
+        return self.session_id
+
+
+class SessionCompleted(Event):
+    """A session took place; feedback of either side may still be missing."""
+
+    producer = _PRODUCER
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "tenant_id": _TENANT,
+                    "cohort_id": _COHORT,
+                    "session_id": _SESSION,
+                    "pair_id": _PAIR,
+                    "held_at": "2025-11-12T16:00:00+01:00",
+                    "mentor_feedback": {"rating": 5, "learned_something": True, "comment": None},
+                    "mentee_feedback": {
+                        "rating": 4,
+                        "learned_something": True,
+                        "comment": "Finally understood how our team could use prompt libraries.",
+                    },
+                }
+            ]
+        }
+    )
+
+    session_id: str = Field(min_length=1, description="Id of the session.")
+    pair_id: str = Field(min_length=1, description="The mentorship it belongs to.")
+    held_at: AwareDatetime = Field(description="When the session actually took place.")
+    mentor_feedback: SessionFeedback | None = Field(None, description="The mentor's feedback.")
+    mentee_feedback: SessionFeedback | None = Field(None, description="The mentee's feedback.")
+
+    def subject(self) -> str:
+        """The session the fact is about."""
+        return self.session_id
+
+
+class SessionCancelled(Event):
+    """A scheduled session will not take place."""
+
+    producer = _PRODUCER
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "tenant_id": _TENANT,
+                    "cohort_id": _COHORT,
+                    "session_id": _SESSION,
+                    "pair_id": _PAIR,
+                    "cancelled_by": "mentee",
+                    "cancelled_by_id": "p-b83a0c55",
+                    "reason": "rescheduled",
+                    "cancelled_at": "2025-11-10T09:12:00+01:00",
+                }
+            ]
+        }
+    )
+
+    session_id: str = Field(min_length=1, description="Id of the cancelled session.")
+    pair_id: str = Field(min_length=1, description="The mentorship it belongs to.")
+    cancelled_by: CancelledBy = Field(description="Who cancelled.")
+    cancelled_by_id: str | None = Field(
+        None, description="Participant or admin id of who cancelled; none for the system."
+    )
+    reason: CancellationReason = Field(description="Why the session was cancelled.")
+    cancelled_at: AwareDatetime = Field(description="When it was cancelled.")
+
+    def subject(self) -> str:
+        """The session the fact is about."""
+        return self.session_id
+
+
+class MentorshipCompleted(Event):
+    """A mentorship ended, either after reaching the cohort's session target or early."""
+
+    producer = _PRODUCER
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "tenant_id": _TENANT,
+                    "cohort_id": _COHORT,
+                    "pair_id": _PAIR,
+                    "mentor_id": "p-4f1c9e2a",
+                    "mentee_id": "p-b83a0c55",
+                    "sessions_held": 6,
+                    "completed_at": "2026-02-18T17:05:00+01:00",
+                    "outcome": "completed",
+                }
+            ]
+        }
+    )
+
+    pair_id: str = Field(min_length=1, description="The mentorship (confirmed pair).")
+    mentor_id: str = Field(min_length=1, description="Participant id of the mentor.")
+    mentee_id: str = Field(min_length=1, description="Participant id of the mentee.")
+    sessions_held: int = Field(ge=0, description="Sessions that took place.")
+    completed_at: AwareDatetime = Field(description="When the mentorship ended.")
+    outcome: MentorshipOutcome = Field(description="Whether the session target was reached.")
+
+    def subject(self) -> str:
+        """The mentorship the fact is about."""
+        return self.pair_id

@@ -1,0 +1,173 @@
+"""The reliable event consumer every service uses.
+
+Per consumed batch: decode each record (a malformed one is dead-lettered), skip what the inbox has
+seen, apply the rest with the service's handlers in ONE transaction together with their inbox rows
+and outgoing events, then let FastStream commit the offsets.
+
+Ack policy: ``AckPolicy.NACK_ON_ERROR`` with auto-commit off. FastStream commits only when the
+handler returns; if it raises, it seeks each partition back to the batch's first record, so the
+batch is redelivered. ``AckPolicy.ACK`` would commit even when the handler raised, losing the
+batch. Transient failures (database or broker unreachable) are first retried here with
+exponential backoff, then the batch is nacked; they are never acknowledged before success. A
+handler that keeps failing for another reason is isolated to its single event, which is
+dead-lettered after a few tries so it cannot block its partition forever.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from faststream import AckPolicy
+from faststream.kafka import KafkaBroker, KafkaMessage
+
+from contracts import ContractError, Envelope, Event, decode
+from services.runtime.dead_letters import DeadLetters
+from services.runtime.inbox import Inbox
+from services.runtime.log import bound, get_logger
+from services.runtime.metrics import ServiceMetrics
+from services.runtime.mongo import is_transient
+from services.runtime.outbox import Outbox, UnitOfWork
+
+Handler = Callable[[Envelope, UnitOfWork], Awaitable[None]]
+log = get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    attempts: int = 6
+    initial_backoff_s: float = 0.05
+    max_backoff_s: float = 2.0
+    handler_failures_before_dead_letter: int = 3
+
+    def backoff(self, attempt: int) -> float:
+        """Exponential backoff with full jitter, so replicas do not retry in lockstep."""
+        ceiling = min(self.max_backoff_s, self.initial_backoff_s * 2 ** (attempt - 1))
+        return random.uniform(ceiling / 2, ceiling)
+
+
+@dataclass
+class _Item:
+    record: Any
+    envelope: Envelope
+
+
+class EventConsumer:
+    """Applies events of ``topics`` to a service's state, exactly once in effect."""
+
+    def __init__(
+        self,
+        name: str,
+        topics: list[str],
+        handlers: Mapping[type[Event], Handler],
+        *,
+        outbox: Outbox,
+        publish: Callable[..., Awaitable[Any]],
+        metrics: ServiceMetrics,
+        retry: RetryPolicy | None = None,
+    ) -> None:
+        self.name = name
+        self.topics = topics
+        self.handlers = dict(handlers)
+        self.outbox = outbox
+        self.inbox = Inbox(outbox.db, name)
+        self.dead_letters = DeadLetters(publish, name)
+        self.metrics = metrics
+        self.retry = retry or RetryPolicy()
+
+    def subscribe(self, broker: KafkaBroker, *, batch_size: int, batch_timeout_ms: int) -> None:
+        """Register the batch subscriber on ``broker`` (consumer group = consumer name)."""
+        broker.subscriber(
+            *self.topics,
+            group_id=self.name,
+            batch=True,
+            max_records=batch_size,
+            batch_timeout_ms=batch_timeout_ms,
+            auto_offset_reset="earliest",
+            ack_policy=AckPolicy.NACK_ON_ERROR,
+            decoder=_raw_body,
+        )(self.on_batch)
+
+    async def on_batch(self, body: Any, message: KafkaMessage) -> None:
+        raw = message.raw_message
+        await self.process(list(raw) if isinstance(raw, tuple) else [raw])
+
+    async def process(self, records: list[Any]) -> None:
+        """Apply one batch of consumer records; raise (so it is nacked) only on transient failure."""
+        started = time.perf_counter()
+        items: list[_Item] = []
+        parked: list[tuple[Any, str, str]] = []
+        for record in records:
+            try:
+                envelope = decode(record.value)
+            except ContractError as exc:
+                parked.append((record, exc.reason, exc.detail))
+                continue
+            if type(envelope.event) in self.handlers:
+                items.append(_Item(record, envelope))
+        if items:
+            await self._apply_with_retry(items, parked)
+        for record, reason, detail in parked:
+            log.warning("dead_lettered", consumer=self.name, reason=reason, offset=record.offset,
+                        topic=record.topic)
+            await self.dead_letters.park(record, reason, detail)
+            self.metrics.dead_letters.labels(self.name, reason).inc()
+        self.metrics.handler_seconds.labels(self.name).observe(time.perf_counter() - started)
+
+    async def _apply_with_retry(
+        self, items: list[_Item], parked: list[tuple[Any, str, str]]
+    ) -> None:
+        transient_attempts = failures = 0
+        while True:
+            try:
+                await self._apply(items)
+                return
+            except Exception as exc:
+                if is_transient(exc):
+                    transient_attempts += 1
+                    self.metrics.retries.labels(self.name).inc()
+                    if transient_attempts >= self.retry.attempts:
+                        raise
+                    log.warning("transient_failure_retrying", consumer=self.name,
+                                attempt=transient_attempts, error=repr(exc))
+                    await asyncio.sleep(self.retry.backoff(transient_attempts))
+                    continue
+                if len(items) > 1:
+                    for item in items:
+                        await self._apply_with_retry([item], parked)
+                    return
+                failures += 1
+                log.error("handler_failed", consumer=self.name, event_id=items[0].envelope.id,
+                          attempt=failures, error=repr(exc))
+                if failures >= self.retry.handler_failures_before_dead_letter:
+                    parked.append((items[0].record, "handler_failed", repr(exc)))
+                    return
+                await asyncio.sleep(self.retry.backoff(failures))
+
+    async def _apply(self, items: list[_Item]) -> None:
+        async with self.outbox.transaction() as uow:
+            seen = await self.inbox.seen([i.envelope.id for i in items], uow.session)
+            fresh: dict[str, _Item] = {}
+            for item in items:
+                if item.envelope.id not in seen:
+                    fresh.setdefault(item.envelope.id, item)
+            for item in fresh.values():
+                env = item.envelope
+                uow.cause = env
+                with bound(tenant_id=env.tenant_id, cohort_id=env.cohort_id, event_id=env.id,
+                           correlation_id=env.correlation_id or env.id):
+                    await self.handlers[type(env.event)](env, uow)
+            await self.inbox.record(list(fresh), uow.session)
+        for item in fresh.values():
+            self.metrics.events_consumed.labels(self.name, item.envelope.type).inc()
+        if duplicates := len(items) - len(fresh):
+            self.metrics.events_duplicate.labels(self.name).inc(duplicates)
+
+
+async def _raw_body(message: Any) -> Any:
+    """Leave decoding to :func:`contracts.decode`, which turns malformed input into dead letters."""
+    return None

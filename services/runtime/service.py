@@ -1,0 +1,130 @@
+"""The skeleton every service runs on: database, broker, outbox relay, consumers, HTTP app.
+
+A service's ``app.py`` builds a :class:`Service`, registers its consumers and routes, and hands
+:meth:`Service.http_app` to uvicorn. Start-up and graceful shutdown are the same everywhere: stop
+consuming, let in-flight batches finish and commit, flush the outbox, close connections.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import APIRouter, FastAPI
+
+from contracts import Event
+from services.runtime.auth import TokenVerifier
+from services.runtime.consumer import EventConsumer, Handler, RetryPolicy
+from services.runtime.http import (
+    install_problem_handlers,
+    install_request_metrics,
+    operations_router,
+)
+from services.runtime.kafka import create_broker, record_sender
+from services.runtime.log import get_logger
+from services.runtime.metrics import ServiceMetrics
+from services.runtime.mongo import connect, ping
+from services.runtime.outbox import Outbox
+from services.runtime.relay import OutboxRelay
+from services.runtime.settings import ServiceSettings
+
+log = get_logger(__name__)
+StartupHook = Callable[[], Awaitable[None]]
+
+
+class Service:
+    def __init__(self, settings: ServiceSettings) -> None:
+        self.settings = settings
+        self.name = settings.service_name
+        self.metrics = ServiceMetrics(self.name)
+        self.client = connect(
+            settings.mongodb_uri, app_name=f"revmentor-{self.name}",
+            server_selection_timeout_ms=settings.mongodb_server_selection_timeout_ms,
+        )
+        self.db = self.client[settings.mongodb_database]
+        self.broker = create_broker(settings)
+        self.outbox = Outbox(self.client, self.db, source=f"/revmentor/{self.name}")
+        self.relay = OutboxRelay(
+            self.db,
+            record_sender(self.broker),
+            wake=self.outbox.committed,
+            batch_size=settings.outbox_batch_size,
+            poll_interval_s=settings.outbox_poll_interval_s,
+            lease_ttl_s=settings.outbox_lease_ttl_s,
+            on_published=self.metrics.events_published.inc,
+        )
+        self.consumers: list[EventConsumer] = []
+        self._startup_hooks: list[StartupHook] = []
+        self.started = False
+
+    def consume(
+        self, name: str, topics: list[str], handlers: Mapping[type[Event], Handler]
+    ) -> EventConsumer:
+        """Subscribe ``handlers`` to ``topics`` as consumer group ``<service>.<name>``."""
+        s = self.settings
+        consumer = EventConsumer(
+            f"{self.name}.{name}", topics, handlers, outbox=self.outbox,
+            publish=self.broker.publish, metrics=self.metrics,
+            retry=RetryPolicy(s.retry_attempts, s.retry_initial_backoff_s, s.retry_max_backoff_s,
+                              s.handler_failures_before_dead_letter),
+        )
+        consumer.subscribe(self.broker, batch_size=s.consumer_batch_size,
+                           batch_timeout_ms=s.consumer_batch_timeout_ms)
+        self.consumers.append(consumer)
+        return consumer
+
+    def on_startup(self, hook: StartupHook) -> None:
+        """Run ``hook`` (e.g. create the service's indexes) before consuming starts."""
+        self._startup_hooks.append(hook)
+
+    async def start(self) -> None:
+        await self.outbox.ensure_indexes(self.settings.outbox_retention_days)
+        for consumer in self.consumers:
+            await consumer.inbox.ensure_indexes()
+        for hook in self._startup_hooks:
+            await hook()
+        await self.broker.start()
+        self.relay.start()
+        self.started = True
+        log.info("service_started", consumers=[c.name for c in self.consumers])
+
+    async def stop(self) -> None:
+        """Graceful: stop consuming (in-flight batches finish and commit), flush, disconnect."""
+        if not self.started:
+            await self.client.close()
+            return
+        self.started = False
+        for subscriber in self.broker.subscribers:
+            await subscriber.stop()
+        await self.relay.stop(flush=True)
+        await self.broker.stop()
+        await self.client.close()
+        log.info("service_stopped")
+
+    async def readiness(self) -> dict[str, bool]:
+        mongo, kafka = await asyncio.gather(ping(self.client), self.broker.ping(timeout=2.0))
+        self.metrics.outbox_backlog.set(await self.outbox.backlog() if mongo else -1)
+        return {"mongodb": mongo, "kafka": bool(kafka)}
+
+    def http_app(self, *routers: APIRouter, title: str, **fastapi_kwargs: Any) -> FastAPI:
+        """The FastAPI app with this service in its lifespan, probes, metrics and problem+json."""
+
+        @asynccontextmanager
+        async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+            await self.start()
+            try:
+                yield
+            finally:
+                await self.stop()
+
+        app = FastAPI(title=title, lifespan=lifespan, **fastapi_kwargs)
+        app.state.service = self
+        app.state.token_verifier = TokenVerifier(self.settings)
+        install_problem_handlers(app)
+        install_request_metrics(app, self.metrics)
+        app.include_router(operations_router(self.metrics, self.readiness))
+        for router in routers:
+            app.include_router(router)
+        return app

@@ -1,0 +1,70 @@
+"""Twelve-factor settings shared by every service.
+
+Each service reads ``REVMENTOR_<SERVICE>_<FIELD>`` first; the connection URLs also fall back to the
+platform-wide ``KAFKA_BOOTSTRAP_SERVERS`` and ``MONGODB_URI`` so that one environment can point all
+four services at the same infrastructure tier while a deployment can still split them.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _env(name: str, default: str) -> Any:
+    return lambda: os.environ.get(name, default)
+
+
+class ServiceSettings(BaseSettings):
+    """Settings of one service; build with :meth:`for_service` to get its env prefix."""
+
+    model_config = SettingsConfigDict(extra="ignore", env_nested_delimiter="__")
+
+    service_name: str = "revmentor"
+    kafka_bootstrap_servers: str = Field(
+        default_factory=_env("KAFKA_BOOTSTRAP_SERVERS", "localhost:9092")
+    )
+    kafka_enable_idempotence: bool = Field(
+        default=False,
+        description="Idempotent producer; off by default because the embedded Tansu lacks it.",
+    )
+    kafka_acks: Literal["all", "1", "0"] = "all"
+    kafka_linger_ms: int = 5
+    mongodb_uri: str = Field(default_factory=_env("MONGODB_URI", "mongodb://localhost:27017"))
+    mongodb_database: str = ""
+    mongodb_server_selection_timeout_ms: int = Field(default=5000, ge=1)
+    http_host: str = "0.0.0.0"
+    http_port: int = 8000
+
+    consumer_batch_size: int = Field(default=500, ge=1)
+    consumer_batch_timeout_ms: int = Field(default=50, ge=0)
+    retry_attempts: int = Field(default=6, ge=1, description="In-process tries before a nack.")
+    retry_initial_backoff_s: float = Field(default=0.05, gt=0)
+    retry_max_backoff_s: float = Field(default=2.0, gt=0)
+    handler_failures_before_dead_letter: int = Field(default=3, ge=1)
+
+    outbox_batch_size: int = Field(default=500, ge=1)
+    outbox_poll_interval_s: float = Field(default=0.5, gt=0)
+    outbox_lease_ttl_s: float = Field(default=10.0, gt=0)
+    outbox_retention_days: int = Field(default=7, ge=1)
+
+    jwt_secret: SecretStr = Field(
+        default_factory=_env("REVMENTOR_JWT_SECRET", "revmentor-dev-secret-change-me-0123456789")
+    )
+    jwt_algorithms: list[str] = ["HS256"]
+    jwt_audience: str | None = None
+    jwt_issuer: str | None = None
+    jwt_jwks_url: str | None = None
+
+    log_level: str = "INFO"
+    log_json: bool = True
+
+    @classmethod
+    def for_service(cls, service: str, **overrides: Any) -> ServiceSettings:
+        """Settings of ``service`` from ``REVMENTOR_<SERVICE>_*`` variables plus ``overrides``."""
+        overrides.setdefault("service_name", service)
+        overrides.setdefault("mongodb_database", service)
+        return cls(_env_prefix=f"REVMENTOR_{service.upper()}_", **overrides)  # type: ignore[call-arg]

@@ -1,0 +1,53 @@
+"""Test-wide fixtures: one real Kafka-protocol broker and MongoDB-protocol server per session.
+
+The tier is external (``KAFKA_BOOTSTRAP_SERVERS`` and ``MONGODB_URI`` set), then containers (a
+Docker engine answers), then embedded (Tansu + SecantusDB subprocesses), unless
+``REVMENTOR_TEST_BACKEND=embedded|containers|external`` says otherwise.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from services.stack.infra import InfraTier, open_infra, select_tier
+
+
+class RunningInfra:
+    """The started tier's URLs, plus its controls (``stop_database``…) where it has them."""
+
+    def __init__(self, tier: InfraTier) -> None:
+        self._tier = tier
+        self.tier = tier.infra.tier
+        self.kafka_bootstrap_servers = tier.infra.kafka_bootstrap_servers
+        self.mongodb_uri = tier.infra.mongodb_uri
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._tier, name)
+
+
+@pytest.fixture(scope="session")
+def infra() -> Iterator[RunningInfra]:
+    tier = select_tier(os.environ.get("REVMENTOR_TEST_BACKEND"))
+    with open_infra(tier) as started:
+        running = RunningInfra(started)
+        sys.stderr.write(
+            f"\n[revmentor] infrastructure tier: {running.tier} "
+            f"(kafka={running.kafka_bootstrap_servers} mongodb={running.mongodb_uri})\n"
+        )
+        yield running
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"revmentor test backend: {select_tier(os.environ.get('REVMENTOR_TEST_BACKEND'))}"
+
+
+@pytest.fixture
+def unique() -> str:
+    """A short unique suffix for database, cohort and consumer-group names of one test."""
+    return uuid.uuid4().hex[:10]

@@ -1,0 +1,157 @@
+"""The runtime's delivery promises, proven against the real broker and database (DESIGN §4)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+
+from contracts import Envelope
+from contracts.enrolment import ParticipantEnrolled
+from contracts.topics import ENROLMENT
+from services.runtime.kafka import record_sender
+from services.runtime.outbox import UnitOfWork
+from services.runtime.relay import OutboxRelay
+from tests.harness import (
+    count_applications,
+    decoded,
+    eventually,
+    example,
+    of_cohort,
+    probe_service,
+    read_topic,
+    times_applied,
+)
+
+pytestmark = pytest.mark.integration
+
+
+def enrolled(cohort: str, participant: str) -> ParticipantEnrolled:
+    return example(ParticipantEnrolled, cohort_id=cohort, participant_id=participant)
+
+
+async def apply_enrolment(env: Envelope, uow: UnitOfWork) -> None:
+    await count_applications(uow, env.event.participant_id, env.cohort_id)  # type: ignore[attr-defined]
+
+
+class CrashAfterPublish(Exception):
+    """Stands for the process dying between the broker's ack and marking the records sent."""
+
+
+async def test_event_committed_before_a_crash_is_published_after_restart(infra: Any, unique: str):
+    cohort = f"cohort-{unique}"
+    crashed = probe_service(infra, f"crash-{unique}")
+    async with crashed.outbox.transaction() as uow:
+        await uow.db["state"].insert_one({"_id": "p1"}, session=uow.session)
+        uow.publish(enrolled(cohort, "p1"))
+    await crashed.client.close()  # the process dies before its relay ever ran
+
+    restarted = probe_service(infra, f"crash-{unique}")
+    await restarted.start()
+    try:
+        records = await read_topic(infra.kafka_bootstrap_servers, ENROLMENT, count=1,
+                                   keep=of_cohort(cohort))
+    finally:
+        await restarted.stop()
+    assert [e.event.participant_id for e in decoded(records)] == ["p1"]  # type: ignore[attr-defined]
+
+
+async def test_crash_between_publish_and_mark_yields_a_duplicate_the_inbox_absorbs(
+    infra: Any, unique: str
+):
+    cohort = f"cohort-{unique}"
+    producer = probe_service(infra, f"dup-producer-{unique}")
+    consumer = probe_service(infra, f"dup-consumer-{unique}", {ParticipantEnrolled: apply_enrolment})
+    await producer.broker.start()
+    await consumer.start()
+    try:
+        async with producer.outbox.transaction() as uow:
+            uow.publish(enrolled(cohort, "p1"))
+
+        relay = OutboxRelay(producer.db, record_sender(producer.broker))
+
+        async def crash(*_: Any, **__: Any) -> None:
+            raise CrashAfterPublish
+
+        relay.outbox.update_many = crash  # type: ignore[method-assign]
+        with pytest.raises(CrashAfterPublish):
+            await relay.publish_pending()
+        await relay.lease.release()
+
+        await producer.relay.drain()  # the restarted relay publishes the record again
+        records = await read_topic(infra.kafka_bootstrap_servers, ENROLMENT, count=2,
+                                   keep=of_cohort(cohort))
+        assert len(records) == 2 and records[0].value == records[1].value
+
+        async def both_seen() -> bool:
+            return _sample(consumer, "revmentor_events_duplicate_total") >= 1
+
+        await eventually(both_seen, what="the duplicate to reach the consumer")
+        assert await times_applied(consumer, cohort, "p1") == 1
+    finally:
+        await consumer.stop()
+        await producer.stop()
+
+
+async def test_two_relays_running_at_once_do_not_publish_the_same_record(infra: Any, unique: str):
+    cohort = f"cohort-{unique}"
+    service = probe_service(infra, f"replicas-{unique}")
+    await service.broker.start()
+    try:
+        for n in range(0, 200, 20):
+            async with service.outbox.transaction() as uow:
+                for i in range(n, n + 20):
+                    uow.publish(enrolled(cohort, f"p{i}"))
+        sent: list[str] = []
+        send = record_sender(service.broker)
+
+        async def counting_send(doc: dict[str, Any]) -> Any:
+            sent.append(doc["event_id"])
+            return await send(doc)
+
+        replicas = [
+            OutboxRelay(service.db, counting_send, batch_size=25, owner=f"replica-{i}")
+            for i in range(2)
+        ]
+        await asyncio.gather(*(r.drain() for r in replicas))
+        assert len(sent) == 200 and len(set(sent)) == 200
+        records = await read_topic(infra.kafka_bootstrap_servers, ENROLMENT, count=201,
+                                   keep=of_cohort(cohort), timeout=3)
+        assert len(records) == 200
+    finally:
+        await service.stop()
+
+
+async def test_per_key_order_is_kept_from_outbox_to_consumer(infra: Any, unique: str):
+    cohort = f"cohort-{unique}"
+    producer = probe_service(infra, f"order-producer-{unique}")
+    consumer = probe_service(infra, f"order-consumer-{unique}",
+                             {ParticipantEnrolled: apply_enrolment}, consumer_batch_size=37)
+    await consumer.start()
+    await producer.start()
+    try:
+        expected = [f"p{i:03d}" for i in range(300)]
+        for pid in expected:
+            async with producer.outbox.transaction() as uow:
+                uow.publish(enrolled(cohort, pid))
+
+        async def all_arrived() -> bool:
+            doc = await consumer.db["arrivals"].find_one({"_id": cohort})
+            return doc is not None and len(doc["order"]) >= len(expected)
+
+        await eventually(all_arrived, timeout=30, what="300 events at the consumer")
+        doc = await consumer.db["arrivals"].find_one({"_id": cohort})
+        assert doc is not None and doc["order"] == expected
+    finally:
+        await producer.stop()
+        await consumer.stop()
+
+
+def _sample(service: Any, name: str) -> float:
+    total = 0.0
+    for metric in service.metrics.registry.collect():
+        for sample in metric.samples:
+            if sample.name == name:
+                total += sample.value
+    return total

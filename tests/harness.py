@@ -1,4 +1,4 @@
-"""Shared test vocabulary: example events, a probe service, waiting for conditions, reading topics."""
+"""Shared test vocabulary: example events, a probe service, awaiting conditions, reading topics."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 from aiokafka import AIOKafkaConsumer, ConsumerRecord
 
 from contracts import Envelope, Event, decode
+from contracts.catalogue import example_data
 from contracts.topics import topic_of
 from services.runtime.consumer import Handler
 from services.runtime.outbox import UnitOfWork
@@ -21,20 +22,17 @@ E = TypeVar("E", bound=Event)
 
 def example(cls: type[E], **overrides: Any) -> E:
     """The event's documented example with ``overrides`` applied."""
-    examples = (cls.model_config.get("json_schema_extra") or {}).get("examples")  # type: ignore[union-attr]
-    data = dict(examples[0]) if examples else {}
-    data.update(overrides)
-    return cls.model_validate(data)
+    return cls.model_validate({**example_data(cls), **overrides})
 
 
 async def eventually(
-    condition: Callable[[], Awaitable[bool]], timeout: float = 15.0, what: str = "condition"
+    condition: Callable[[], Awaitable[bool]], within: float = 15.0, what: str = "condition"
 ) -> None:
-    """Await until ``condition()`` holds; fail with ``what`` after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
+    """Await until ``condition()`` holds; fail with ``what`` after ``within`` seconds."""
+    deadline = time.monotonic() + within
     while not await condition():
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+            raise AssertionError(f"timed out after {within}s waiting for {what}")
         await asyncio.sleep(0.02)
 
 
@@ -44,7 +42,7 @@ async def read_topic(
     *,
     count: int,
     keep: Callable[[ConsumerRecord[Any, Any]], bool] = lambda r: True,
-    timeout: float = 20.0,
+    within: float = 20.0,
 ) -> list[ConsumerRecord[Any, Any]]:
     """Read ``topic`` from the start with a plain aiokafka consumer until ``count`` kept records."""
     consumer = AIOKafkaConsumer(
@@ -53,7 +51,7 @@ async def read_topic(
     )
     await consumer.start()
     kept: list[ConsumerRecord[Any, Any]] = []
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + within
     try:
         while len(kept) < count and time.monotonic() < deadline:
             batches = await consumer.getmany(timeout_ms=200)

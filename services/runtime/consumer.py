@@ -38,6 +38,17 @@ log = get_logger(__name__)
 
 
 @dataclass(frozen=True)
+class Bulk:
+    """Marks a handler that applies a run of consecutive events of one type in one call.
+
+    The embedded database answers each statement in about a millisecond; a handler that turns a
+    batch of 500 events into one ``bulk_write`` instead of 500 updates is several times faster.
+    """
+
+    apply: Callable[[list[Envelope], UnitOfWork], Awaitable[None]]
+
+
+@dataclass(frozen=True)
 class RetryPolicy:
     attempts: int = 6
     initial_backoff_s: float = 0.05
@@ -63,7 +74,7 @@ class EventConsumer:
         self,
         name: str,
         topics: list[str],
-        handlers: Mapping[type[Event], Handler],
+        handlers: Mapping[type[Event], Handler | Bulk],
         *,
         outbox: Outbox,
         publish: Callable[..., Awaitable[Any]],
@@ -97,7 +108,7 @@ class EventConsumer:
         await self.process(list(raw) if isinstance(raw, tuple) else [raw])
 
     async def process(self, records: list[Any]) -> None:
-        """Apply one batch of consumer records; raise (so it is nacked) only on transient failure."""
+        """Apply one batch of records; raise (so it is nacked) only on a transient failure."""
         started = time.perf_counter()
         items: list[_Item] = []
         parked: list[tuple[Any, str, str]] = []
@@ -155,17 +166,38 @@ class EventConsumer:
             for item in items:
                 if item.envelope.id not in seen:
                     fresh.setdefault(item.envelope.id, item)
-            for item in fresh.values():
-                env = item.envelope
-                uow.cause = env
-                with bound(tenant_id=env.tenant_id, cohort_id=env.cohort_id, event_id=env.id,
-                           correlation_id=env.correlation_id or env.id):
-                    await self.handlers[type(env.event)](env, uow)
+            for run in _runs_of_one_type([i.envelope for i in fresh.values()]):
+                await self._dispatch(run, uow)
             await self.inbox.record(list(fresh), uow.session)
         for item in fresh.values():
             self.metrics.events_consumed.labels(self.name, item.envelope.type).inc()
         if duplicates := len(items) - len(fresh):
             self.metrics.events_duplicate.labels(self.name).inc(duplicates)
+
+
+    async def _dispatch(self, run: list[Envelope], uow: UnitOfWork) -> None:
+        handler = self.handlers[type(run[0].event)]
+        if isinstance(handler, Bulk):
+            uow.cause = run[-1]
+            with bound(cohort_id=run[0].cohort_id, event_id=run[0].id):
+                await handler.apply(run, uow)
+            return
+        for env in run:
+            uow.cause = env
+            with bound(tenant_id=env.tenant_id, cohort_id=env.cohort_id, event_id=env.id,
+                       correlation_id=env.correlation_id or env.id):
+                await handler(env, uow)
+
+
+def _runs_of_one_type(envelopes: list[Envelope]) -> list[list[Envelope]]:
+    """Split into consecutive runs of one event type, keeping the order across types."""
+    runs: list[list[Envelope]] = []
+    for env in envelopes:
+        if runs and type(runs[-1][-1].event) is type(env.event):
+            runs[-1].append(env)
+        else:
+            runs.append([env])
+    return runs
 
 
 async def _raw_body(message: Any) -> Any:

@@ -22,7 +22,7 @@ class DeadLetters:
         self.consumer = consumer
 
     async def park(self, record: Any, reason: str, detail: str) -> None:
-        """Publish ``record`` (an aiokafka ConsumerRecord) to ``<topic>.dlq`` and wait for the ack."""
+        """Publish ``record`` (an aiokafka ConsumerRecord) to ``<topic>.dlq``; wait for the ack."""
         headers = {k: v.decode(errors="replace") for k, v in (record.headers or ())}
         headers.update(
             {

@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from pymongo import ASCENDING
+from pymongo import ASCENDING, UpdateOne
 from pymongo.errors import DuplicateKeyError, PyMongoError
 
 from services.runtime.log import get_logger
@@ -99,8 +99,10 @@ class OutboxRelay:
                 break
             acked.append(doc["_id"])
         if acked:
-            await self.outbox.update_many(
-                {"_id": {"$in": acked}}, {"$set": {"sent_at": datetime.now(UTC)}}
+            sent_at = datetime.now(UTC)
+            await self.outbox.bulk_write(
+                [UpdateOne({"_id": _id}, {"$set": {"sent_at": sent_at}}) for _id in acked],
+                ordered=False,
             )
             if self.on_published:
                 self.on_published(len(acked))

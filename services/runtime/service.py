@@ -16,7 +16,7 @@ from fastapi import APIRouter, FastAPI
 
 from contracts import Event
 from services.runtime.auth import TokenVerifier
-from services.runtime.consumer import EventConsumer, Handler, RetryPolicy
+from services.runtime.consumer import Bulk, EventConsumer, Handler, RetryPolicy
 from services.runtime.http import (
     install_problem_handlers,
     install_request_metrics,
@@ -60,7 +60,7 @@ class Service:
         self.started = False
 
     def consume(
-        self, name: str, topics: list[str], handlers: Mapping[type[Event], Handler]
+        self, name: str, topics: list[str], handlers: Mapping[type[Event], Handler | Bulk]
     ) -> EventConsumer:
         """Subscribe ``handlers`` to ``topics`` as consumer group ``<service>.<name>``."""
         s = self.settings

@@ -143,7 +143,7 @@ async def test_message_is_not_acknowledged_while_the_database_is_down_and_applie
         async def applied() -> bool:
             return await times_applied(consumer, cohort, "during-outage") > 0
 
-        await eventually(applied, timeout=30, what="the event to be applied after the outage")
+        await eventually(applied, within=30, what="the event to be applied after the outage")
 
         async def committed_after() -> bool:
             return await committed_offset(infra, group, ours) > sent.offset

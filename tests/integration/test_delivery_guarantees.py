@@ -62,7 +62,9 @@ async def test_crash_between_publish_and_mark_yields_a_duplicate_the_inbox_absor
 ):
     cohort = f"cohort-{unique}"
     producer = probe_service(infra, f"dup-producer-{unique}")
-    consumer = probe_service(infra, f"dup-consumer-{unique}", {ParticipantEnrolled: apply_enrolment})
+    consumer = probe_service(
+        infra, f"dup-consumer-{unique}", {ParticipantEnrolled: apply_enrolment}
+    )
     await producer.broker.start()
     await consumer.start()
     try:
@@ -74,7 +76,7 @@ async def test_crash_between_publish_and_mark_yields_a_duplicate_the_inbox_absor
         async def crash(*_: Any, **__: Any) -> None:
             raise CrashAfterPublish
 
-        relay.outbox.update_many = crash  # type: ignore[method-assign]
+        relay.outbox.bulk_write = crash  # type: ignore[method-assign, assignment]
         with pytest.raises(CrashAfterPublish):
             await relay.publish_pending()
         await relay.lease.release()
@@ -117,7 +119,7 @@ async def test_two_relays_running_at_once_do_not_publish_the_same_record(infra: 
         await asyncio.gather(*(r.drain() for r in replicas))
         assert len(sent) == 200 and len(set(sent)) == 200
         records = await read_topic(infra.kafka_bootstrap_servers, ENROLMENT, count=201,
-                                   keep=of_cohort(cohort), timeout=3)
+                                   keep=of_cohort(cohort), within=3)
         assert len(records) == 200
     finally:
         await service.stop()
@@ -140,7 +142,7 @@ async def test_per_key_order_is_kept_from_outbox_to_consumer(infra: Any, unique:
             doc = await consumer.db["arrivals"].find_one({"_id": cohort})
             return doc is not None and len(doc["order"]) >= len(expected)
 
-        await eventually(all_arrived, timeout=30, what="300 events at the consumer")
+        await eventually(all_arrived, within=30, what="300 events at the consumer")
         doc = await consumer.db["arrivals"].find_one({"_id": cohort})
         assert doc is not None and doc["order"] == expected
     finally:

@@ -32,6 +32,7 @@ from services.runtime.settings import ServiceSettings
 
 log = get_logger(__name__)
 StartupHook = Callable[[], Awaitable[None]]
+ShutdownHook = Callable[[], Awaitable[None]]
 
 
 class Service:
@@ -57,6 +58,7 @@ class Service:
         )
         self.consumers: list[EventConsumer] = []
         self._startup_hooks: list[StartupHook] = []
+        self._shutdown_hooks: list[ShutdownHook] = []
         self.started = False
 
     def consume(
@@ -79,6 +81,10 @@ class Service:
         """Run ``hook`` (e.g. create the service's indexes) before consuming starts."""
         self._startup_hooks.append(hook)
 
+    def on_shutdown(self, hook: ShutdownHook) -> None:
+        """Run ``hook`` (e.g. stop a background task) first on stop, before the outbox flush."""
+        self._shutdown_hooks.append(hook)
+
     async def start(self) -> None:
         await self.outbox.ensure_indexes(self.settings.outbox_retention_days)
         for consumer in self.consumers:
@@ -96,6 +102,8 @@ class Service:
             await self.client.close()
             return
         self.started = False
+        for hook in reversed(self._shutdown_hooks):
+            await hook()
         for subscriber in self.broker.subscribers:
             await subscriber.stop()
         await self.relay.stop(flush=True)

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import httpx
 import pytest
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from pydantic import BaseModel
 
 from services.runtime.auth import PROGRAMME_ADMIN, Principal, issue_dev_token, require_role

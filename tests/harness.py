@@ -71,14 +71,13 @@ def decoded(records: list[ConsumerRecord[Any, Any]]) -> list[Envelope]:
 
 
 def probe_settings(infra: Any, name: str, **overrides: Any) -> ServiceSettings:
+    fast = {"consumer_batch_timeout_ms": 20, "outbox_poll_interval_s": 0.1}
     return ServiceSettings.for_service(
         name,
         kafka_bootstrap_servers=infra.kafka_bootstrap_servers,
         mongodb_uri=infra.mongodb_uri,
         mongodb_database=name.replace("-", "_"),
-        consumer_batch_timeout_ms=20,
-        outbox_poll_interval_s=0.1,
-        **overrides,
+        **{**fast, **overrides},
     )
 
 

@@ -7,7 +7,7 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, TypeVar
 
-from aiokafka import AIOKafkaConsumer, ConsumerRecord
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 
 from contracts import Envelope, Event, decode
 from contracts.catalogue import example_data
@@ -71,7 +71,8 @@ def decoded(records: list[ConsumerRecord[Any, Any]]) -> list[Envelope]:
 
 
 def probe_settings(infra: Any, name: str, **overrides: Any) -> ServiceSettings:
-    fast = {"consumer_batch_timeout_ms": 20, "outbox_poll_interval_s": 0.1}
+    fast = {"consumer_batch_timeout_ms": 20, "outbox_poll_interval_s": 0.1,
+            "kafka_session_timeout_ms": 2000, "kafka_heartbeat_interval_ms": 500}
     return ServiceSettings.for_service(
         name,
         kafka_bootstrap_servers=infra.kafka_bootstrap_servers,
@@ -107,3 +108,14 @@ async def count_applications(uow: UnitOfWork, participant_id: str, cohort_id: st
 async def times_applied(service: Service, cohort_id: str, participant_id: str) -> int:
     doc = await service.db["applied"].find_one({"_id": f"{cohort_id}/{participant_id}"})
     return int(doc["times"]) if doc else 0
+
+
+async def committed_offset(infra: Any, group: str, partition: TopicPartition) -> int:
+    """The group's committed offset, read by a client that never joins the group."""
+    reader = AIOKafkaConsumer(bootstrap_servers=infra.kafka_bootstrap_servers, group_id=group,
+                              enable_auto_commit=False)
+    await reader.start()
+    try:
+        return await reader.committed(partition) or -1
+    finally:
+        await reader.stop()

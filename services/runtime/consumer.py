@@ -90,7 +90,10 @@ class EventConsumer:
         self.metrics = metrics
         self.retry = retry or RetryPolicy()
 
-    def subscribe(self, broker: KafkaBroker, *, batch_size: int, batch_timeout_ms: int) -> None:
+    def subscribe(
+        self, broker: KafkaBroker, *, batch_size: int, batch_timeout_ms: int,
+        session_timeout_ms: int = 10_000, heartbeat_interval_ms: int = 3000,
+    ) -> None:
         """Register the batch subscriber on ``broker`` (consumer group = consumer name)."""
         broker.subscriber(
             *self.topics,
@@ -99,6 +102,8 @@ class EventConsumer:
             max_records=batch_size,
             batch_timeout_ms=batch_timeout_ms,
             auto_offset_reset="earliest",
+            session_timeout_ms=session_timeout_ms,
+            heartbeat_interval_ms=heartbeat_interval_ms,
             ack_policy=AckPolicy.NACK_ON_ERROR,
             decoder=_raw_body,
         )(self.on_batch)

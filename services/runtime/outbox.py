@@ -9,19 +9,21 @@ change that caused it was committed.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from bson import ObjectId
 from pymongo import ASCENDING, AsyncMongoClient
 from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.errors import PyMongoError
 
 from contracts import Envelope, Event, Record, encode
 from services.runtime.mongo import TRANSACTION_OPTIONS, Database
 
 OUTBOX = "outbox"
+T = TypeVar("T")
 
 
 class UnitOfWork:
@@ -97,6 +99,25 @@ class Outbox:
                 await self.stage(uow.records, session)
         if uow.records:
             self.committed.set()
+
+    async def retrying(
+        self, work: Callable[[UnitOfWork], Awaitable[T]], attempts: int = 4
+    ) -> T:
+        """Run ``work`` in a unit of work, again from the start on a write conflict.
+
+        Two requests changing one document concurrently (both sides of a pair accepting at the
+        same moment) make one transaction fail with a transient error; re-running the whole
+        unit of work re-reads the state, so the second answer sees the first.
+        """
+        for attempt in range(1, attempts + 1):
+            try:
+                async with self.transaction() as uow:
+                    return await work(uow)
+            except PyMongoError as exc:
+                if attempt == attempts or not exc.has_error_label("TransientTransactionError"):
+                    raise
+                await asyncio.sleep(0.01 * attempt)
+        raise AssertionError("unreachable")
 
     async def stage(self, records: list[Record], session: AsyncClientSession) -> None:
         """Insert ``records`` in bulk within ``session``'s transaction."""

@@ -73,7 +73,9 @@ class Service:
                               s.handler_failures_before_dead_letter),
         )
         consumer.subscribe(self.broker, batch_size=s.consumer_batch_size,
-                           batch_timeout_ms=s.consumer_batch_timeout_ms)
+                           batch_timeout_ms=s.consumer_batch_timeout_ms,
+                           session_timeout_ms=s.kafka_session_timeout_ms,
+                           heartbeat_interval_ms=s.kafka_heartbeat_interval_ms)
         self.consumers.append(consumer)
         return consumer
 

@@ -33,6 +33,11 @@ class ServiceSettings(BaseSettings):
     )
     kafka_acks: Literal["all", "1", "0"] = "all"
     kafka_linger_ms: int = 5
+    kafka_session_timeout_ms: int = Field(
+        default=10_000, ge=1000,
+        description="Consumer group session timeout; Tansu also waits half of it on each join.",
+    )
+    kafka_heartbeat_interval_ms: int = Field(default=3000, ge=100)
     mongodb_uri: str = Field(default_factory=_env("MONGODB_URI", "mongodb://localhost:27017"))
     mongodb_database: str = ""
     mongodb_server_selection_timeout_ms: int = Field(default=5000, ge=1)

@@ -6,13 +6,14 @@ import json
 from typing import Any
 
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaProducer, TopicPartition
 
 from contracts import Envelope, encode
 from contracts.enrolment import ParticipantEnrolled
 from contracts.topics import ENROLMENT, dead_letter_topic
 from services.runtime.outbox import UnitOfWork
 from tests.harness import (
+    committed_offset,
     count_applications,
     eventually,
     example,
@@ -152,17 +153,6 @@ async def test_message_is_not_acknowledged_while_the_database_is_down_and_applie
         assert await times_applied(consumer, cohort, "during-outage") == 1
     finally:
         await consumer.stop()
-
-
-async def committed_offset(infra: Any, group: str, partition: TopicPartition) -> int:
-    """The group's committed offset, read by a client that never joins the group."""
-    reader = AIOKafkaConsumer(bootstrap_servers=infra.kafka_bootstrap_servers, group_id=group,
-                              enable_auto_commit=False)
-    await reader.start()
-    try:
-        return await reader.committed(partition) or -1
-    finally:
-        await reader.stop()
 
 
 def _retries(service: Any) -> float:

@@ -57,7 +57,7 @@ class Lease:
 
 
 class OutboxRelay:
-    """Moves outbox records to Kafka: one batch per pass, in ``_id`` (write) order."""
+    """Moves outbox records to Kafka: one batch per pass, in write (``position``) order."""
 
     def __init__(
         self,
@@ -85,9 +85,9 @@ class OutboxRelay:
         """One pass: if this relay holds the lease, publish a batch and mark what was acked."""
         if not await self.lease.acquire():
             return 0
-        docs = await self.outbox.find({"sent_at": None}).sort("_id", ASCENDING).to_list(
-            self.batch_size
-        )
+        docs = await self.outbox.find({"sent_at": None}).sort(
+            [("position", ASCENDING), ("_id", ASCENDING)]
+        ).to_list(self.batch_size)
         if not docs:
             return 0
         futures = [await self.send(doc) for doc in docs]

@@ -1,0 +1,292 @@
+"""Pure rules of enrolment: cohorts and their window, what an application must state, whether a
+career level fits the cohort's policy, duplicate keys, enrolment counts and erasure on withdrawal.
+
+No I/O and no framework: functions take the current time as an argument and return values or
+raise a :class:`Violation`, which the API renders as problem+json (``Invalid`` → 422,
+``Conflict`` → 409, ``NotFound`` → 404).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from contracts.enrolment import (
+    Actor,
+    LanguageCode,
+    MatchingPolicy,
+    ParticipantEnrolled,
+    PreferredFormat,
+    Role,
+    Topic,
+)
+
+MIN_LEVEL, MAX_LEVEL = 1, 10
+CLOCK_SKEW = timedelta(minutes=5)
+PARTICIPANT_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,99}$"
+"""A participant id is the person's directory id (the one other people's ``manager_chain``
+names); pseudonymous, so an e-mail address is refused."""
+
+
+def is_participant_id(value: str) -> bool:
+    return re.fullmatch(PARTICIPANT_ID_PATTERN, value) is not None
+
+
+REASON_PATTERN = r"^[a-z0-9][a-z0-9_\-]{0,63}$"
+"""A withdrawal reason is a short code (``moved_role``), never free text that could hold names."""
+
+
+class Violation(Exception):
+    """A request breaks a rule; ``code`` names the rule and becomes the problem type."""
+
+    def __init__(self, code: str, detail: str, **extra: Any) -> None:
+        super().__init__(detail)
+        self.code, self.detail, self.extra = code, detail, extra
+
+
+class Invalid(Violation):
+    """The request can never succeed as stated (HTTP 422)."""
+
+
+class Conflict(Violation):
+    """The request conflicts with the current state of a cohort or participant (HTTP 409)."""
+
+
+class NotFound(Violation):
+    """No such cohort or participant, or not one the caller may see (HTTP 404)."""
+
+
+class CohortStatus(StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class ParticipantStatus(StrEnum):
+    ENROLLED = "enrolled"
+    WITHDRAWN = "withdrawn"
+
+
+class Outcome(StrEnum):
+    """What became of one application (an import reports one per row)."""
+
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+    ALREADY_ENROLLED = "already_enrolled"
+
+
+class Window(StrEnum):
+    """Whether a cohort accepts enrolments right now."""
+
+    NOT_YET_OPEN = "not_yet_open"
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class CohortSpec(BaseModel):
+    """What a programme admin states when opening a cohort."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    name: str = Field(min_length=1, max_length=200)
+    languages: list[LanguageCode] = Field(min_length=1, max_length=20)
+    opens_at: AwareDatetime | None = Field(None, description="Window start; default now.")
+    closes_at: AwareDatetime = Field(description="Window end; must lie in the future.")
+    session_target: int = Field(6, ge=1, le=52)
+    matching_policy: MatchingPolicy = Field(default_factory=MatchingPolicy)
+
+
+class Application(BaseModel):
+    """What a person states when volunteering: role, wishes, expectations and consent."""
+
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+
+    employee_id: str | None = Field(
+        None, pattern=PARTICIPANT_ID_PATTERN,
+        description="Directory id of the person; required when an admin enrols someone.",
+    )
+    role: Role
+    name: str = Field(min_length=1, max_length=200)
+    email: str = Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=320)
+    department: str = Field(min_length=1, max_length=200)
+    manager_id: str | None = Field(None, pattern=PARTICIPANT_ID_PATTERN)
+    manager_chain: list[str] = Field(default_factory=list, max_length=30)
+    career_level: int = Field(ge=MIN_LEVEL, le=MAX_LEVEL)
+    topics_offered: list[Topic] = Field(default_factory=list, max_length=30)
+    topics_wanted: list[Topic] = Field(default_factory=list, max_length=30)
+    languages: list[LanguageCode] = Field(min_length=1, max_length=20)
+    time_zone: str = Field(min_length=1, max_length=64)
+    preferred_format: PreferredFormat = PreferredFormat.EITHER
+    goals: str = Field("", max_length=2000)
+    consent: bool = Field(False, description="Explicit opt-in; without it nobody is enrolled.")
+    consent_given_at: AwareDatetime | None = Field(None, description="When; default now.")
+
+
+@dataclass(frozen=True)
+class CohortTerms:
+    """What enrolment rules need to know about a cohort."""
+
+    tenant_id: str
+    cohort_id: str
+    status: CohortStatus
+    opens_at: datetime
+    closes_at: datetime
+    languages: tuple[str, ...]
+    policy: MatchingPolicy
+
+
+def to_millis(moment: datetime) -> datetime:
+    """``moment`` at the database's precision, so events and stored documents agree exactly."""
+    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+
+
+def check_new_cohort(spec: CohortSpec, now: datetime) -> tuple[datetime, datetime]:
+    """The cohort's window ``(opens_at, closes_at)``, or ``Invalid`` if it cannot work."""
+    opens_at = to_millis(spec.opens_at or now)
+    closes_at = to_millis(spec.closes_at)
+    if closes_at <= opens_at:
+        raise Invalid("invalid-window", "closes_at must be after opens_at")
+    if closes_at <= now:
+        raise Invalid("invalid-window", "the enrolment window would already have ended")
+    gap = spec.matching_policy.min_level_gap
+    if gap > MAX_LEVEL - MIN_LEVEL:
+        raise Invalid(
+            "infeasible-policy",
+            f"min_level_gap {gap} exceeds the career-level scale {MIN_LEVEL}..{MAX_LEVEL}: "
+            "no mentor could ever be paired",
+        )
+    return opens_at, closes_at
+
+
+def window(status: CohortStatus, opens_at: datetime, closes_at: datetime, now: datetime) -> Window:
+    if status is CohortStatus.CLOSED or now >= closes_at:
+        return Window.CLOSED
+    return Window.NOT_YET_OPEN if now < opens_at else Window.OPEN
+
+
+def check_accepts_enrolment(cohort: CohortTerms, now: datetime) -> None:
+    """Enrolment and imports need an open cohort inside its window (409 otherwise)."""
+    state = window(cohort.status, cohort.opens_at, cohort.closes_at, now)
+    if state is Window.CLOSED:
+        raise Conflict("cohort-closed", f"enrolment for cohort {cohort.cohort_id} has closed")
+    if state is Window.NOT_YET_OPEN:
+        raise Conflict("enrolment-not-open", "enrolment has not opened yet",
+                       opens_at=cohort.opens_at.isoformat())
+
+
+def level_range(role: Role, policy: MatchingPolicy) -> tuple[int, int]:
+    """Career levels at which someone of ``role`` can meet a partner ``min_level_gap`` apart.
+
+    The mentor must be at least ``min_level_gap`` below the mentee on a 1..10 scale, so a mentor
+    above ``10 - gap`` could never be junior enough to any mentee, and a mentee below ``1 + gap``
+    never senior enough to any mentor.
+    """
+    gap = policy.min_level_gap
+    if role is Role.MENTOR:
+        return MIN_LEVEL, MAX_LEVEL - gap
+    return MIN_LEVEL + gap, MAX_LEVEL
+
+
+def check_level_fits(role: Role, level: int, policy: MatchingPolicy) -> None:
+    low, high = level_range(role, policy)
+    if not low <= level <= high:
+        raise Invalid(
+            "level-does-not-fit-policy",
+            f"a {role.value} at career level {level} can never be paired under this cohort's "
+            f"minimum level gap of {policy.min_level_gap}; {role.value}s need level {low}..{high}",
+            allowed_levels={"min": low, "max": high},
+        )
+
+
+def utc_offset_hours(time_zone: str, now: datetime) -> float:
+    """The zone's current UTC offset; ``Invalid`` for a name that is not an IANA zone."""
+    try:
+        offset = now.astimezone(ZoneInfo(time_zone)).utcoffset()
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        raise Invalid("unknown-time-zone", f"{time_zone!r} is not an IANA time zone") from None
+    return (offset or timedelta()).total_seconds() / 3600
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def email_hash(email: str, key: bytes) -> str:
+    """Keyed hash of the normalised address: duplicate detection without the address in indexes.
+
+    Keyed (HMAC) because a plain hash of an e-mail address is reversed by hashing a directory.
+    """
+    return hmac.new(key, normalise_email(email).encode(), hashlib.sha256).hexdigest()
+
+
+def _unique(values: Iterable[str], *, lower: bool = False) -> list[str]:
+    seen: dict[str, None] = {}
+    for value in values:
+        value = value.strip().lower() if lower else value.strip()
+        if value:
+            seen.setdefault(value, None)
+    return list(seen)
+
+
+def reporting_line(participant_id: str, app: Application) -> tuple[str | None, list[str]]:
+    """``(manager_id, manager_chain)``: the chain starts with the direct manager."""
+    chain = _unique(app.manager_chain)
+    manager = app.manager_id or (chain[0] if chain else None)
+    if manager and not chain:
+        chain = [manager]
+    if manager and chain[0] != manager:
+        raise Invalid("invalid-manager-chain", "manager_chain must start with manager_id")
+    if participant_id in chain:
+        raise Invalid("invalid-manager-chain", "a person cannot be in their own reporting line")
+    return manager, chain
+
+
+def assess(
+    app: Application, cohort: CohortTerms, *, participant_id: str, actor: Actor, now: datetime
+) -> ParticipantEnrolled:
+    """The ``ParticipantEnrolled`` fact an acceptable application leads to, or a violation.
+
+    The cohort's window is checked separately (:func:`check_accepts_enrolment`): an import
+    checks it once per chunk, not per row.
+    """
+    if not app.consent:
+        raise Invalid("consent-required",
+                      "participation is voluntary: enrolment needs explicit consent (consent=true)")
+    consent_at = to_millis(app.consent_given_at or now)
+    if consent_at > now + CLOCK_SKEW:
+        raise Invalid("invalid-consent-time", "consent_given_at lies in the future")
+    check_level_fits(app.role, app.career_level, cohort.policy)
+    languages = _unique(app.languages)
+    if not set(languages) & set(cohort.languages):
+        raise Invalid("no-common-language",
+                      f"speaks none of the cohort's languages ({', '.join(cohort.languages)})")
+    offset = utc_offset_hours(app.time_zone, now)
+    manager, chain = reporting_line(participant_id, app)
+    return ParticipantEnrolled(
+        tenant_id=cohort.tenant_id, cohort_id=cohort.cohort_id, participant_id=participant_id,
+        role=app.role, name=app.name, email=app.email.strip(), department=app.department,
+        manager_id=manager, manager_chain=chain, career_level=app.career_level,
+        topics_offered=_unique(app.topics_offered, lower=True),
+        topics_wanted=_unique(app.topics_wanted, lower=True),
+        languages=languages, time_zone=app.time_zone, utc_offset_hours=offset,
+        preferred_format=app.preferred_format, goals=app.goals, consent_given_at=consent_at,
+        enrolled_by=actor,
+    )
+
+
+ERASED_ON_WITHDRAWAL = (
+    "participant_id", "name", "email", "duplicate_keys", "goals", "manager_id", "manager_chain",
+    "topics_offered", "topics_wanted", "languages", "time_zone", "utc_offset_hours",
+)
+"""Everything that identifies or describes the person, including the keys duplicate detection
+uses (participant id and e-mail hash). What remains of a withdrawn record is an anonymous
+statistics row: tenant, cohort, role, department, career level, preferred format, status, who
+enrolled and withdrew, and when (consent time included, as evidence of consent)."""

@@ -1,0 +1,162 @@
+"""What the HTTP API returns: cohort, participant, withdrawal and import views.
+
+Request bodies are the domain's own models (:class:`~services.enrolment.domain.CohortSpec`,
+:class:`~services.enrolment.domain.Application`).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from contracts.enrolment import MatchingPolicy
+from services.enrolment.counts import CohortCounts, Tally
+from services.enrolment.domain import (
+    REASON_PATTERN,
+    CohortStatus,
+    Window,
+    window,
+)
+
+
+class TallyView(BaseModel):
+    mentor: int
+    mentee: int
+    total: int
+
+    @classmethod
+    def of(cls, tally: Tally) -> TallyView:
+        return cls(mentor=tally.mentor, mentee=tally.mentee, total=tally.total)
+
+
+class DepartmentCount(TallyView):
+    department: str
+
+
+class CountsView(BaseModel):
+    enrolled: TallyView
+    withdrawn: TallyView
+    by_department: list[DepartmentCount] = Field(description="Enrolled people per department.")
+
+    @classmethod
+    def of(cls, counts: CohortCounts) -> CountsView:
+        return cls(
+            enrolled=TallyView.of(counts.enrolled), withdrawn=TallyView.of(counts.withdrawn),
+            by_department=[
+                DepartmentCount(department=d, mentor=t.mentor, mentee=t.mentee, total=t.total)
+                for d, t in sorted(counts.by_department.items())
+            ],
+        )
+
+
+class CohortView(BaseModel):
+    cohort_id: str
+    name: str
+    languages: list[str]
+    opens_at: datetime
+    closes_at: datetime
+    session_target: int
+    matching_policy: MatchingPolicy
+    status: CohortStatus
+    enrolment: Window = Field(description="Whether the cohort accepts enrolments right now.")
+    created_at: datetime
+    closed_at: datetime | None = None
+    close_reason: str | None = None
+    counts: CountsView
+
+    @classmethod
+    def of(cls, doc: dict[str, Any], counts: CohortCounts, now: datetime) -> CohortView:
+        status = CohortStatus(doc["status"])
+        return cls(
+            cohort_id=doc["_id"], name=doc["name"], languages=doc["languages"],
+            opens_at=doc["opens_at"], closes_at=doc["closes_at"],
+            session_target=doc["session_target"], matching_policy=doc["matching_policy"],
+            status=status, enrolment=window(status, doc["opens_at"], doc["closes_at"], now),
+            created_at=doc["created_at"], closed_at=doc.get("closed_at"),
+            close_reason=doc.get("close_reason"), counts=CountsView.of(counts),
+        )
+
+
+class CohortPage(BaseModel):
+    items: list[CohortView]
+    next_cursor: str | None = Field(None, description="Pass as cursor for the next page.")
+
+
+class ParticipantView(BaseModel):
+    """An enrolment record; a withdrawn one holds only what statistics need (no identity)."""
+
+    participant_id: str | None = None
+    cohort_id: str
+    status: str
+    role: str
+    department: str
+    career_level: int
+    preferred_format: str | None = None
+    name: str | None = None
+    email: str | None = None
+    manager_id: str | None = None
+    manager_chain: list[str] | None = None
+    topics_offered: list[str] | None = None
+    topics_wanted: list[str] | None = None
+    languages: list[str] | None = None
+    time_zone: str | None = None
+    utc_offset_hours: float | None = None
+    goals: str | None = None
+    consent_given_at: datetime | None = None
+    enrolled_at: datetime
+    enrolled_by: str
+    withdrawn_at: datetime | None = None
+    withdrawn_by: str | None = None
+
+    @classmethod
+    def of(cls, doc: dict[str, Any]) -> ParticipantView:
+        return cls.model_validate({k: v for k, v in doc.items() if k in cls.model_fields})
+
+
+class ParticipantPage(BaseModel):
+    items: list[ParticipantView]
+    next_cursor: str | None = Field(None, description="Pass as cursor for the next page.")
+
+
+class WithdrawalRequest(BaseModel):
+    reason: str | None = Field(
+        None, pattern=REASON_PATTERN,
+        description="Optional short code such as moved_role; free text is refused because it "
+        "could hold personal data.",
+    )
+
+
+class WithdrawalView(BaseModel):
+    participant_id: str
+    cohort_id: str
+    role: str
+    status: str = "withdrawn"
+    withdrawn_at: datetime
+    withdrawn_by: str
+    reason: str | None = None
+    erased: list[str] = Field(description="Fields erased from this service's database.")
+
+
+class ImportRow(BaseModel):
+    row: int = Field(description="1-based data record number (header and blank lines skipped).")
+    line: int = Field(description="File line the record starts on.")
+    status: str = Field(description="accepted | rejected | already_enrolled")
+    participant_id: str | None = None
+    reason: str | None = None
+
+
+class ImportSummary(BaseModel):
+    rows: int
+    accepted: int
+    rejected: int
+    already_enrolled: int
+
+
+class ImportReportView(BaseModel):
+    import_id: str
+    cohort_id: str
+    format: str
+    summary: ImportSummary
+    rows: list[ImportRow]

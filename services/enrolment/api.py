@@ -42,17 +42,9 @@ from services.enrolment.schemas import (
     WithdrawalRequest,
     WithdrawalView,
 )
-from services.runtime.auth import (
-    PARTICIPANT,
-    PLATFORM_ADMIN,
-    PROGRAMME_ADMIN,
-    Principal,
-    require_role,
-)
+from services.runtime.auth import PARTICIPANT, Admin, Member, ParticipantOnly, Principal
 from services.runtime.http import Problem, problem
 
-Admin = Annotated[Principal, require_role(PROGRAMME_ADMIN, PLATFORM_ADMIN)]
-Member = Annotated[Principal, require_role(PROGRAMME_ADMIN, PLATFORM_ADMIN, PARTICIPANT)]
 Correlation = Annotated[str | None, Header(alias="X-Correlation-ID", max_length=200)]
 Limit = Annotated[int, Query(ge=1, le=500, description="Page size.")]
 STATUS = {Invalid: 422, Conflict: 409, NotFound: 404}
@@ -225,7 +217,7 @@ def routes(commands: EnrolmentCommands, importer: BulkImporter) -> APIRouter:
         return WithdrawalView(**result, erased=list(ERASED_ON_WITHDRAWAL))
 
     @router.get("/me/enrolments", response_model=list[ParticipantView])
-    async def my_enrolments(who: Annotated[Principal, require_role(PARTICIPANT)]
+    async def my_enrolments(who: ParticipantOnly
                             ) -> list[ParticipantView]:
         own = own_id(who)
         docs = await store.own_enrolments(who.business_unit, own) if own else []

@@ -111,3 +111,11 @@ def require_role(*roles: str) -> Any:
         return principal
 
     return Depends(check)
+
+
+Admin = Annotated[Principal, require_role(PROGRAMME_ADMIN, PLATFORM_ADMIN)]
+"""A programme or platform admin of the token's business unit."""
+ParticipantOnly = Annotated[Principal, require_role(PARTICIPANT)]
+"""An enrolled employee acting for themself."""
+Member = Annotated[Principal, require_role(PROGRAMME_ADMIN, PLATFORM_ADMIN, PARTICIPANT)]
+"""Anyone of the business unit: admins and participants."""

@@ -20,7 +20,7 @@ import random
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker, KafkaMessage
@@ -93,6 +93,7 @@ class EventConsumer:
     def subscribe(
         self, broker: KafkaBroker, *, batch_size: int, batch_timeout_ms: int,
         session_timeout_ms: int = 10_000, heartbeat_interval_ms: int = 3000,
+        start_from: Literal["earliest", "latest"] = "earliest",
     ) -> None:
         """Register the batch subscriber on ``broker`` (consumer group = consumer name)."""
         broker.subscriber(
@@ -101,7 +102,7 @@ class EventConsumer:
             batch=True,
             max_records=batch_size,
             batch_timeout_ms=batch_timeout_ms,
-            auto_offset_reset="earliest",
+            auto_offset_reset=start_from,
             session_timeout_ms=session_timeout_ms,
             heartbeat_interval_ms=heartbeat_interval_ms,
             ack_policy=AckPolicy.NACK_ON_ERROR,

@@ -75,7 +75,8 @@ class Service:
         consumer.subscribe(self.broker, batch_size=s.consumer_batch_size,
                            batch_timeout_ms=s.consumer_batch_timeout_ms,
                            session_timeout_ms=s.kafka_session_timeout_ms,
-                           heartbeat_interval_ms=s.kafka_heartbeat_interval_ms)
+                           heartbeat_interval_ms=s.kafka_heartbeat_interval_ms,
+                           start_from=s.consumer_start_from)
         self.consumers.append(consumer)
         return consumer
 
@@ -112,6 +113,20 @@ class Service:
         await self.broker.stop()
         await self.client.close()
         log.info("service_stopped")
+
+    async def consuming(self) -> bool:
+        """True once every consumer has partitions and knows where it starts reading them.
+
+        With ``consumer_start_from=latest`` a record produced before the start position is
+        resolved would be skipped, so a caller that must not miss one awaits this first.
+        """
+        for subscriber in self.broker.subscribers:
+            consumer = getattr(subscriber, "consumer", None)
+            if consumer is None or not consumer.assignment():
+                return False
+            for partition in consumer.assignment():
+                await consumer.position(partition)
+        return True
 
     async def readiness(self) -> dict[str, bool]:
         mongo, kafka = await asyncio.gather(ping(self.client), self.broker.ping(timeout=2.0))

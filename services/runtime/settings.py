@@ -44,6 +44,10 @@ class ServiceSettings(BaseSettings):
     http_host: str = "0.0.0.0"
     http_port: int = 8000
 
+    consumer_start_from: Literal["earliest", "latest"] = Field(
+        default="earliest",
+        description="Where a new consumer group starts; earliest replays the history.",
+    )
     consumer_batch_size: int = Field(default=500, ge=1)
     consumer_batch_timeout_ms: int = Field(default=50, ge=0)
     retry_attempts: int = Field(default=6, ge=1, description="In-process tries before a nack.")

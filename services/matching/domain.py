@@ -1,0 +1,254 @@
+"""The matching service's business rules: the pool, proposed pairs and both sides' answers.
+
+Pure: no I/O. A proposal becomes a mentorship only when both people say yes; a decline returns
+both to the pool and excludes the pair for good. The engine (``engine.py``) chooses pairs; this
+module turns its choices and people's answers into facts (events).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+from contracts.enrolment import ParticipantEnrolled, Role
+from contracts.matching import (
+    MatchingRoundCompleted,
+    PairAccepted,
+    PairConfirmed,
+    PairDeclined,
+    PairProposed,
+    RoundStatistics,
+    RoundTrigger,
+    ScoreFactor,
+)
+from contracts.policy import MatchingPolicy as CohortPolicy
+from services.matching.cohort import FACTORS, Candidate, MatchingPolicy
+from services.matching.engine import MatchResult, ProposedPair
+
+WITHDRAWN = "participant_withdrew"
+
+
+class PairStatus(StrEnum):
+    DRAFT = "draft"
+    PROPOSED = "proposed"
+    CONFIRMED = "confirmed"
+    DECLINED = "declined"
+    DISCARDED = "discarded"
+
+
+OPEN = (PairStatus.PROPOSED,)
+ACTIVE = (PairStatus.PROPOSED, PairStatus.CONFIRMED)
+
+
+class AnswerRefused(ValueError):
+    """The pair cannot take this answer any more (already confirmed, declined or discarded)."""
+
+
+@dataclass
+class Pair:
+    """A mentor and a mentee the engine put together, and what each of them answered."""
+
+    pair_id: str
+    tenant_id: str
+    cohort_id: str
+    round_id: str
+    mentor_id: str
+    mentee_id: str
+    score: float
+    explanation: dict[str, float]
+    shared_topics: list[str]
+    reverse_shared_topics: list[str]
+    status: PairStatus = PairStatus.DRAFT
+    mentor_accepted: bool = False
+    mentee_accepted: bool = False
+    locked: bool = False
+
+    def role_of(self, participant_id: str | None) -> Role | None:
+        if participant_id == self.mentor_id:
+            return Role.MENTOR
+        if participant_id == self.mentee_id:
+            return Role.MENTEE
+        return None
+
+    def accepted_by(self, role: Role) -> bool:
+        return self.mentor_accepted if role is Role.MENTOR else self.mentee_accepted
+
+    def accept(self, participant_id: str, now: datetime) -> list[PairAccepted | PairConfirmed]:
+        """Record one side's yes; the second yes confirms the mentorship."""
+        role = self._answering(participant_id)
+        if self.accepted_by(role):
+            return []
+        if role is Role.MENTOR:
+            self.mentor_accepted = True
+        else:
+            self.mentee_accepted = True
+        events: list[PairAccepted | PairConfirmed] = [
+            PairAccepted(
+                **self._ids(), by_participant_id=participant_id, by_role=role, accepted_at=now
+            )
+        ]
+        if self.mentor_accepted and self.mentee_accepted:
+            self.status = PairStatus.CONFIRMED
+            events.append(PairConfirmed(**self._ids(), confirmed_at=now))
+        return events
+
+    def decline(self, participant_id: str, now: datetime, reason: str | None) -> PairDeclined:
+        """One side's no ends the proposal; the pair is never proposed again."""
+        role = self._answering(participant_id)
+        self.status = PairStatus.DECLINED
+        return PairDeclined(
+            **self._ids(),
+            by_participant_id=participant_id,
+            by_role=role,
+            declined_at=now,
+            reason=reason,
+        )
+
+    def _answering(self, participant_id: str) -> Role:
+        role = self.role_of(participant_id)
+        if role is None:
+            raise LookupError("not a member of this pair")
+        if self.status is not PairStatus.PROPOSED:
+            raise AnswerRefused(f"the pair is {self.status.value}")
+        return role
+
+    def _ids(self) -> dict[str, str]:
+        return {
+            "tenant_id": self.tenant_id,
+            "cohort_id": self.cohort_id,
+            "pair_id": self.pair_id,
+            "mentor_id": self.mentor_id,
+            "mentee_id": self.mentee_id,
+        }
+
+    def proposed(self, policy: CohortPolicy, now: datetime) -> PairProposed:
+        """The public announcement, with each factor's weight, value and contribution."""
+        weights = engine_policy(policy)
+        factors = []
+        for name in FACTORS:
+            contribution = self.explanation.get(name, 0.0)
+            weight = weights.weight(name)
+            factors.append(
+                ScoreFactor(
+                    factor=name,
+                    weight=weight,
+                    contribution=contribution,  # type: ignore[arg-type]
+                    value=min(1.0, contribution / weight) if weight else 0.0,
+                )
+            )
+        return PairProposed(
+            **self._ids(),
+            round_id=self.round_id,
+            score=self.score,
+            explanation=factors,
+            shared_topics=self.shared_topics,
+            reverse_shared_topics=self.reverse_shared_topics,
+            proposed_at=now,
+        )
+
+
+def pair_from(chosen: ProposedPair, *, tenant_id: str, cohort_id: str, round_id: str) -> Pair:
+    return Pair(
+        pair_id=f"pair-{uuid.uuid4().hex[:12]}",
+        tenant_id=tenant_id,
+        cohort_id=cohort_id,
+        round_id=round_id,
+        mentor_id=chosen.mentor_id,
+        mentee_id=chosen.mentee_id,
+        score=round(chosen.score, 6),
+        explanation={k: round(v, 6) for k, v in chosen.explanation.items()},
+        shared_topics=list(chosen.shared_topics),
+        reverse_shared_topics=list(chosen.reverse_shared_topics),
+        locked=chosen.locked,
+    )
+
+
+@dataclass
+class Round:
+    """One run of the engine over a cohort's pool; a draft until an admin publishes it."""
+
+    round_id: str
+    tenant_id: str
+    cohort_id: str
+    trigger: RoundTrigger
+    objective: str
+    pairs: list[Pair] = field(default_factory=list)
+    unmatched: dict[str, str] = field(default_factory=dict)
+    statistics: dict[str, float | int | dict[str, int]] = field(default_factory=dict)
+    published: bool = False
+
+    def completed(self, now: datetime) -> MatchingRoundCompleted:
+        return MatchingRoundCompleted(
+            tenant_id=self.tenant_id,
+            cohort_id=self.cohort_id,
+            round_id=self.round_id,
+            trigger=self.trigger,
+            objective=self.objective,  # type: ignore[arg-type]
+            completed_at=now,
+            statistics=RoundStatistics.model_validate(self.statistics),
+        )
+
+
+def new_round_id(now: datetime) -> str:
+    return f"round-{now:%Y%m%d%H%M%S}-{uuid.uuid4().hex[:6]}"
+
+
+def round_statistics(
+    result: MatchResult, new_pairs: list[Pair], mentors: int, mentees: int, seconds: float
+) -> dict[str, float | int | dict[str, int]]:
+    """What the round added: new pairs only (pairs kept from earlier rounds are not counted)."""
+    reasons: dict[str, int] = {}
+    for person in result.unmatched:
+        key = f"{person.role}:{person.reason}"
+        reasons[key] = reasons.get(key, 0) + 1
+    total = sum(p.score for p in new_pairs)
+    cross = result.stats.cross_department_share
+    return {
+        "pairs_proposed": len(new_pairs),
+        "mentors_in_pool": mentors,
+        "mentees_in_pool": mentees,
+        "mentors_matched": len({p.mentor_id for p in new_pairs}),
+        "mentees_matched": len({p.mentee_id for p in new_pairs}),
+        "unmatched_by_reason": reasons,
+        "total_score": round(total, 6),
+        "mean_score": round(total / len(new_pairs), 6) if new_pairs else 0.0,
+        "cross_department_share": round(cross, 6),
+        "engine_seconds": round(seconds, 6),
+    }
+
+
+def candidate_from(enrolled: ParticipantEnrolled) -> Candidate:
+    """The engine's view of a participant: what matching needs, no name, no e-mail."""
+    chain = tuple(enrolled.manager_chain) or ((enrolled.manager_id,) if enrolled.manager_id else ())
+    return Candidate(
+        participant_id=enrolled.participant_id,
+        department=enrolled.department,
+        manager_chain=chain,
+        level=enrolled.career_level,
+        topics_offered=frozenset(enrolled.topics_offered),
+        topics_wanted=frozenset(enrolled.topics_wanted),
+        languages=frozenset(enrolled.languages),
+        utc_offset_hours=enrolled.utc_offset_hours,
+        format=enrolled.preferred_format.value,  # type: ignore[arg-type]
+        goals=enrolled.goals,
+    )
+
+
+def engine_policy(policy: CohortPolicy, objective: str | None = None) -> MatchingPolicy:
+    """The engine's policy from the cohort's, optionally with another objective for one round."""
+    return MatchingPolicy(
+        mentor_capacity=policy.mentor_capacity,
+        min_level_gap=policy.min_level_gap,
+        cross_department=policy.cross_department.value,  # type: ignore[arg-type]
+        max_timezone_gap_hours=policy.max_timezone_gap_hours,
+        exclude_reporting_line=policy.exclude_reporting_line,
+        weights=policy.weights.model_dump(),
+        objective=(objective or policy.objective.value),  # type: ignore[arg-type]
+    )
+
+
+def pair_keys(pairs: Iterable[Pair]) -> set[tuple[str, str]]:
+    return {(p.mentor_id, p.mentee_id) for p in pairs}

@@ -1,0 +1,245 @@
+"""The matching service's database: cohort policies, the pool, rounds and pairs.
+
+The pool and the policies are projections of the enrolment service's events; pairs and rounds
+are this service's own state. Every write happens inside a unit of work (the caller's session).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import datetime
+from typing import Any
+
+from pymongo import ASCENDING, UpdateOne
+from pymongo.asynchronous.client_session import AsyncClientSession
+
+from contracts.enrolment import Role
+from contracts.matching import RoundTrigger
+from contracts.policy import MatchingPolicy as CohortPolicy
+from services.matching.cohort import Candidate
+from services.matching.domain import ACTIVE, Pair, PairStatus, Round
+from services.runtime.mongo import Database
+
+Session = AsyncClientSession | None
+
+
+class CohortView:
+    """A cohort as matching knows it: owner, policy, whether enrolment is still open."""
+
+    def __init__(self, doc: dict[str, Any]) -> None:
+        self.cohort_id: str = doc["_id"]
+        self.tenant_id: str = doc["tenant_id"]
+        self.policy = CohortPolicy.model_validate(doc["policy"])
+        self.closed: bool = doc.get("closed", False)
+
+    @property
+    def rolling(self) -> bool:
+        return self.policy.mode.value == "rolling"
+
+
+class MatchingStore:
+    def __init__(self, db: Database) -> None:
+        self.cohorts = db["cohorts"]
+        self.pool = db["pool"]
+        self.pairs = db["pairs"]
+        self.rounds = db["rounds"]
+
+    async def ensure_indexes(self) -> None:
+        await self.pool.create_index([("cohort_id", ASCENDING), ("role", ASCENDING)])
+        await self.pairs.create_index([("cohort_id", ASCENDING), ("status", ASCENDING)])
+        await self.pairs.create_index([("mentor_id", ASCENDING)])
+        await self.pairs.create_index([("mentee_id", ASCENDING)])
+        await self.rounds.create_index([("cohort_id", ASCENDING), ("created_at", ASCENDING)])
+
+    # cohorts -------------------------------------------------------------------------------
+    async def save_cohort(
+        self, tenant_id: str, cohort_id: str, policy: CohortPolicy, session: Session
+    ) -> None:
+        await self.cohorts.update_one(
+            {"_id": cohort_id},
+            {"$set": {"tenant_id": tenant_id, "policy": policy.model_dump(mode="json")}},
+            upsert=True,
+            session=session,
+        )
+
+    async def close_cohort(self, cohort_id: str, session: Session) -> None:
+        await self.cohorts.update_one(
+            {"_id": cohort_id}, {"$set": {"closed": True}}, session=session
+        )
+
+    async def cohort(self, cohort_id: str, session: Session = None) -> CohortView | None:
+        doc = await self.cohorts.find_one({"_id": cohort_id}, session=session)
+        return CohortView(doc) if doc else None
+
+    # pool ----------------------------------------------------------------------------------
+    async def add_to_pool(
+        self, entries: list[tuple[str, Role, Candidate]], session: Session
+    ) -> None:
+        """Upsert participants in one round trip; a redelivered enrolment rewrites the same row."""
+        if entries:
+            await self.pool.bulk_write(
+                [
+                    UpdateOne(
+                        {"_id": f"{cohort}/{c.participant_id}"},
+                        {
+                            "$set": {
+                                "cohort_id": cohort,
+                                "role": role.value,
+                                "active": True,
+                                "candidate": _candidate_doc(c),
+                            }
+                        },
+                        upsert=True,
+                    )
+                    for cohort, role, c in entries
+                ],
+                session=session,
+            )
+
+    async def withdraw(self, cohort_id: str, participant_id: str, session: Session) -> None:
+        """Leave the pool and erase the free-text goals: nothing personal outlives withdrawal."""
+        await self.pool.update_one(
+            {"_id": f"{cohort_id}/{participant_id}"},
+            {"$set": {"active": False, "candidate.goals": ""}},
+            session=session,
+        )
+
+    async def pool_of(
+        self, cohort_id: str, session: Session
+    ) -> tuple[list[Candidate], list[Candidate]]:
+        mentors: list[Candidate] = []
+        mentees: list[Candidate] = []
+        async for doc in self.pool.find(
+            {"cohort_id": cohort_id, "active": True}, session=session
+        ).sort("_id", ASCENDING):
+            (mentors if doc["role"] == Role.MENTOR.value else mentees).append(
+                _candidate(doc["candidate"])
+            )
+        return mentors, mentees
+
+    # pairs ---------------------------------------------------------------------------------
+    async def save_pairs(self, pairs: list[Pair], session: Session) -> None:
+        if pairs:
+            await self.pairs.bulk_write(
+                [UpdateOne({"_id": p.pair_id}, {"$set": _pair_doc(p)}, upsert=True) for p in pairs],
+                session=session,
+            )
+
+    async def pair(self, pair_id: str, session: Session = None) -> Pair | None:
+        doc = await self.pairs.find_one({"_id": pair_id}, session=session)
+        return _pair(doc) if doc else None
+
+    async def pairs_of(
+        self,
+        cohort_id: str,
+        statuses: tuple[PairStatus, ...] | None = None,
+        session: Session = None,
+        round_id: str | None = None,
+    ) -> list[Pair]:
+        query: dict[str, Any] = {"cohort_id": cohort_id}
+        if statuses:
+            query["status"] = {"$in": [s.value for s in statuses]}
+        if round_id:
+            query["round_id"] = round_id
+        return [
+            _pair(d) async for d in self.pairs.find(query, session=session).sort("_id", ASCENDING)
+        ]
+
+    async def active_pairs_of(self, participant_id: str, session: Session) -> list[Pair]:
+        query = {
+            "$or": [{"mentor_id": participant_id}, {"mentee_id": participant_id}],
+            "status": {"$in": [s.value for s in ACTIVE]},
+        }
+        return [_pair(d) async for d in self.pairs.find(query, session=session)]
+
+    async def pairs_of_participant(self, tenant_id: str, participant_id: str) -> list[Pair]:
+        query = {
+            "tenant_id": tenant_id,
+            "$or": [{"mentor_id": participant_id}, {"mentee_id": participant_id}],
+            "status": {"$ne": PairStatus.DISCARDED.value},
+        }
+        return [_pair(d) async for d in self.pairs.find(query).sort("_id", ASCENDING)]
+
+    # rounds --------------------------------------------------------------------------------
+    async def save_round(self, rnd: Round, now: datetime, session: Session) -> None:
+        doc = {
+            "tenant_id": rnd.tenant_id,
+            "cohort_id": rnd.cohort_id,
+            "trigger": rnd.trigger.value,
+            "objective": rnd.objective,
+            "unmatched": rnd.unmatched,
+            "statistics": rnd.statistics,
+            "published": rnd.published,
+            "pair_ids": [p.pair_id for p in rnd.pairs],
+        }
+        await self.rounds.update_one(
+            {"_id": rnd.round_id},
+            {"$set": doc, "$setOnInsert": {"created_at": now}},
+            upsert=True,
+            session=session,
+        )
+
+    async def round(self, round_id: str, session: Session = None) -> Round | None:
+        doc = await self.rounds.find_one({"_id": round_id}, session=session)
+        if doc is None:
+            return None
+        pairs = await self.pairs_of(doc["cohort_id"], session=session, round_id=round_id)
+        by_id = {p.pair_id: p for p in pairs}
+        return Round(
+            round_id=doc["_id"],
+            tenant_id=doc["tenant_id"],
+            cohort_id=doc["cohort_id"],
+            trigger=RoundTrigger(doc["trigger"]),
+            objective=doc["objective"],
+            pairs=[by_id[i] for i in doc["pair_ids"] if i in by_id],
+            unmatched=doc["unmatched"],
+            statistics=doc["statistics"],
+            published=doc["published"],
+        )
+
+    async def rounds_of(self, cohort_id: str) -> list[dict[str, Any]]:
+        cursor = self.rounds.find({"cohort_id": cohort_id}, {"unmatched": 0})
+        return [d async for d in cursor.sort("created_at", ASCENDING)]
+
+    async def discard_drafts(self, cohort_id: str, session: Session) -> None:
+        """A newer round supersedes unpublished drafts of the cohort."""
+        await self.pairs.update_many(
+            {"cohort_id": cohort_id, "status": PairStatus.DRAFT.value},
+            {"$set": {"status": PairStatus.DISCARDED.value}},
+            session=session,
+        )
+
+
+def _candidate_doc(c: Candidate) -> dict[str, Any]:
+    doc = asdict(c)
+    for key in ("topics_offered", "topics_wanted", "languages"):
+        doc[key] = sorted(doc[key])
+    doc["manager_chain"] = list(c.manager_chain)
+    return doc
+
+
+def _candidate(doc: dict[str, Any]) -> Candidate:
+    return Candidate(
+        participant_id=doc["participant_id"],
+        department=doc["department"],
+        manager_chain=tuple(doc["manager_chain"]),
+        level=doc["level"],
+        topics_offered=frozenset(doc["topics_offered"]),
+        topics_wanted=frozenset(doc["topics_wanted"]),
+        languages=frozenset(doc["languages"]),
+        utc_offset_hours=doc["utc_offset_hours"],
+        format=doc["format"],
+        goals=doc["goals"],
+    )
+
+
+def _pair_doc(p: Pair) -> dict[str, Any]:
+    doc = asdict(p)
+    doc.pop("pair_id")
+    doc["status"] = p.status.value
+    return doc
+
+
+def _pair(doc: dict[str, Any]) -> Pair:
+    data = {k: v for k, v in doc.items() if k != "_id"}
+    return Pair(pair_id=doc["_id"], **{**data, "status": PairStatus(doc["status"])})

@@ -1,0 +1,111 @@
+"""Fixtures for the matching service: the real service on the real infrastructure, an HTTP
+client with tokens of two business units, and a way to announce enrolment facts on the broker."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+from aiokafka import AIOKafkaProducer
+
+from contracts import Event, encode
+from contracts.catalogue import example_data
+from contracts.enrolment import CohortClosed, CohortOpened, ParticipantEnrolled
+from services.matching.app import Matching, build
+from services.runtime.auth import PARTICIPANT, PROGRAMME_ADMIN, issue_dev_token
+from tests.harness import eventually, probe_settings
+
+TENANT = "bu-retail"
+OTHER_TENANT = "bu-insurance"
+
+
+@dataclass
+class MatchingHarness:
+    matching: Matching
+    http: httpx.AsyncClient
+    producer: AIOKafkaProducer
+    cohort_id: str
+    bootstrap: str
+
+    def token(self, roles: list[str], participant_id: str | None = None,
+              tenant: str = TENANT) -> dict[str, str]:
+        secret = self.matching.settings.jwt_secret.get_secret_value()
+        token = issue_dev_token(secret, subject=participant_id or "admin-1", business_unit=tenant,
+                                roles=roles, participant_id=participant_id)
+        return {"Authorization": f"Bearer {token}"}
+
+    def admin(self, tenant: str = TENANT) -> dict[str, str]:
+        return self.token([PROGRAMME_ADMIN], tenant=tenant)
+
+    def participant(self, participant_id: str, tenant: str = TENANT) -> dict[str, str]:
+        return self.token([PARTICIPANT], participant_id, tenant)
+
+    async def announce(self, *events: Event) -> None:
+        """Put enrolment facts on the broker, as the enrolment service would."""
+        for event in events:
+            record = encode(event, source="/revmentor/enrolment")
+            await self.producer.send_and_wait(record.topic, record.value, key=record.key,
+                                              headers=[(k, v.encode()) for k, v in
+                                                       record.headers.items()])
+
+    async def open_cohort(self, **policy: Any) -> None:
+        now = datetime.now(UTC)
+        opened = CohortOpened.model_validate({
+            **example_data(CohortOpened), "tenant_id": TENANT, "cohort_id": self.cohort_id,
+            "opens_at": now.isoformat(), "closes_at": (now + timedelta(days=14)).isoformat(),
+            "matching_policy": {**example_data(CohortOpened)["matching_policy"], **policy},
+        })
+        await self.announce(opened)
+
+        async def known() -> bool:
+            return await self.matching.store.cohort(self.cohort_id) is not None
+
+        await eventually(known, what="the cohort to reach the matching service")
+
+    async def enrol(self, *people: ParticipantEnrolled) -> None:
+        await self.announce(*people)
+
+        async def pooled() -> bool:
+            ids = [f"{self.cohort_id}/{p.participant_id}" for p in people]
+            return await self.matching.store.pool.count_documents({"_id": {"$in": ids}}) == len(
+                ids)
+
+        await eventually(pooled, what="the participants to reach the pool")
+
+    async def close_cohort(self) -> None:
+        await self.announce(CohortClosed.model_validate({
+            **example_data(CohortClosed), "tenant_id": TENANT, "cohort_id": self.cohort_id,
+            "closed_at": datetime.now(UTC).isoformat(), "reason": "admin"}))
+
+    def person(self, participant_id: str, role: str, level: int, **fields: Any
+               ) -> ParticipantEnrolled:
+        data = {**example_data(ParticipantEnrolled), "tenant_id": TENANT,
+                "cohort_id": self.cohort_id, "participant_id": participant_id, "role": role,
+                "career_level": level, "languages": ["en"], "utc_offset_hours": 1.0,
+                "department": "Retail" if role == "mentor" else "Finance",
+                "manager_id": None, "manager_chain": [],
+                "topics_offered": ["genai"] if role == "mentor" else ["negotiation"],
+                "topics_wanted": ["negotiation"] if role == "mentor" else ["genai"],
+                "email": f"{participant_id}@example.com"}
+        data.update(fields)
+        return ParticipantEnrolled.model_validate(data)
+
+
+@pytest.fixture
+async def harness(infra: Any, unique: str) -> AsyncIterator[MatchingHarness]:
+    # "latest": this test's service sees only this test's facts, not the whole shared topic
+    matching = build(probe_settings(infra, f"matching-{unique}", consumer_start_from="latest"))
+    producer = AIOKafkaProducer(bootstrap_servers=infra.kafka_bootstrap_servers)
+    await producer.start()
+    async with matching.app.router.lifespan_context(matching.app):
+
+        await eventually(matching.service.consuming, what="the consumer group to be assigned")
+        transport = httpx.ASGITransport(app=matching.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://matching") as http:
+            yield MatchingHarness(matching, http, producer, f"cohort-{unique}",
+                                  infra.kafka_bootstrap_servers)
+    await producer.stop()

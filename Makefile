@@ -28,6 +28,8 @@ unit: $(BIN)/.installed
 
 bench: $(BIN)/.installed
 	$(BIN)/python benchmarks/outbox_relay.py
+	$(BIN)/python benchmarks/enrolment_import.py
+	$(BIN)/python benchmarks/matching.py --mentors 5000 --mentees 5000
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

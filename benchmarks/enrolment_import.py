@@ -11,7 +11,7 @@ same broker and database:
     ``POST /cohorts/{id}/participants`` requests, extrapolated to ``--rows``; and the same with
     ``--concurrency`` clients at once (enrolments of one cohort queue on its fence).
 
-Uses KAFKA_BOOTSTRAP_SERVERS/MONGODB_URI when both are set, else starts the embedded tier.
+Picks the infrastructure tier as the tests do: external URLs, containers, else embedded.
 Usage: python benchmarks/enrolment_import.py [--rows 10000] [--baseline 500]
        [--concurrency 16] [--json]
 """
@@ -21,12 +21,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import socket
 import time
 import uuid
 from collections.abc import AsyncIterator
-from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -40,7 +38,7 @@ from services.enrolment.app import build
 from services.enrolment.settings import EnrolmentSettings
 from services.runtime.auth import PROGRAMME_ADMIN, issue_dev_token
 from services.runtime.log import configure_logging
-from services.stack.infra import EmbeddedInfra, ExternalInfra
+from services.stack.infra import open_infra
 
 COLUMNS = ("employee_id,role,first_name,last_name,email,department,manager_id,career_level,"
            "topics_offered,topics_wanted,languages,time_zone,preferred_format,goals,consent")
@@ -203,9 +201,7 @@ def main() -> None:
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args()
     configure_logging("bench", level="WARNING")
-    with ExitStack() as stack:
-        external = os.environ.get("KAFKA_BOOTSTRAP_SERVERS") and os.environ.get("MONGODB_URI")
-        tier = stack.enter_context(ExternalInfra() if external else EmbeddedInfra())
+    with open_infra() as tier:  # the tests' rule: external, containers, else embedded
         result = asyncio.run(measure(tier.infra, args.rows, args.baseline,
                                      args.concurrency))
     if args.json:

@@ -8,7 +8,7 @@ Runs three measurements on the same broker and database, in one run:
     the relay and applied by a consumer (inbox rows and one bulk state write, one transaction
     per consumed batch); timed from the first outbox write to the consumer's last commit.
 
-Uses KAFKA_BOOTSTRAP_SERVERS/MONGODB_URI when both are set, else starts the embedded tier.
+Picks the infrastructure tier as the tests do: external URLs, containers, else embedded.
 Usage: python benchmarks/outbox_relay.py [--events N] [--per-tx K] [--json]
 """
 
@@ -17,10 +17,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import time
 import uuid
-from contextlib import ExitStack
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
@@ -34,7 +32,7 @@ from services.runtime.log import configure_logging
 from services.runtime.outbox import UnitOfWork
 from services.runtime.service import Service
 from services.runtime.settings import ServiceSettings
-from services.stack.infra import EmbeddedInfra, ExternalInfra
+from services.stack.infra import open_infra
 
 
 def event(cohort: str, i: int) -> ParticipantEnrolled:
@@ -149,9 +147,7 @@ def main() -> None:
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args()
     configure_logging("bench", level="WARNING")
-    with ExitStack() as stack:
-        external = os.environ.get("KAFKA_BOOTSTRAP_SERVERS") and os.environ.get("MONGODB_URI")
-        tier = stack.enter_context(ExternalInfra() if external else EmbeddedInfra())
+    with open_infra() as tier:  # the tests' rule: external, containers, else embedded
         result = asyncio.run(measure(tier.infra, args.events, args.per_tx))
     if args.json:
         print(json.dumps(result))

@@ -119,3 +119,13 @@ async def committed_offset(infra: Any, group: str, partition: TopicPartition) ->
         return await reader.committed(partition) or -1
     finally:
         await reader.stop()
+
+
+def metric(service: Service, name: str) -> float:
+    """The sum of a service's Prometheus samples called ``name`` (all label sets)."""
+    return sum(
+        sample.value
+        for family in service.metrics.registry.collect()
+        for sample in family.samples
+        if sample.name == name
+    )

@@ -213,8 +213,8 @@ async def list_pairs(
     return [pair_view(p) for p in pairs]
 
 
-async def _visible_pair(store: MatchingStore, pair_id: str, who: Principal) -> Pair:
-    pair = await store.pair(pair_id)
+def _visible(pair: Pair | None, pair_id: str, who: Principal) -> Pair:
+    """The pair if ``who`` may see it: same business unit, announced, admin or a member."""
     own = pair is not None and pair.role_of(who.participant_id or who.subject) is not None
     if (
         pair is None
@@ -228,7 +228,7 @@ async def _visible_pair(store: MatchingStore, pair_id: str, who: Principal) -> P
 
 @router.get("/pairs/{pair_id}")
 async def read_pair(pair_id: str, who: Member, parts: Parts) -> dict[str, Any]:
-    return pair_view(await _visible_pair(parts[0], pair_id, who))
+    return pair_view(_visible(await parts[0].pair(pair_id), pair_id, who))
 
 
 @router.get("/me/pairs")
@@ -244,12 +244,9 @@ async def _answer(
 ) -> dict[str, Any]:
     store, matchmaker, outbox = parts
     me = who.participant_id or who.subject
-    await _visible_pair(store, pair_id, who)
 
     async def work(uow: UnitOfWork) -> Pair:
-        pair = await store.pair(pair_id, uow.session)
-        if pair is None or pair.role_of(me) is None:
-            raise Problem(404, "Pair not found", f"no pair {pair_id} for you")
+        pair = _visible(await store.pair(pair_id, uow.session), pair_id, who)
         return await matchmaker.answer(uow, pair, me, accept=accept, reason=reason)
 
     try:

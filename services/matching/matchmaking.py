@@ -151,15 +151,7 @@ class Matchmaker:
                 )
                 cancelled.append(pair)
         await self.store.save_pairs(cancelled, uow.session)
-        await self.store.pairs.update_many(
-            {
-                "cohort_id": cohort_id,
-                "status": PairStatus.DRAFT.value,
-                "$or": [{"mentor_id": participant_id}, {"mentee_id": participant_id}],
-            },
-            {"$set": {"status": PairStatus.DISCARDED.value}},
-            session=uow.session,
-        )
+        await self.store.discard_drafts(cohort_id, uow.session, participant_id=participant_id)
         if cancelled:
             await self._rematch_if_rolling(uow, cohort_id)
 

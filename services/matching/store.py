@@ -201,12 +201,15 @@ class MatchingStore:
         cursor = self.rounds.find({"cohort_id": cohort_id}, {"unmatched": 0})
         return [d async for d in cursor.sort("created_at", ASCENDING)]
 
-    async def discard_drafts(self, cohort_id: str, session: Session) -> None:
-        """A newer round supersedes unpublished drafts of the cohort."""
+    async def discard_drafts(
+        self, cohort_id: str, session: Session, participant_id: str | None = None
+    ) -> None:
+        """A newer round supersedes the cohort's unpublished drafts; a withdrawal its own."""
+        query: dict[str, Any] = {"cohort_id": cohort_id, "status": PairStatus.DRAFT.value}
+        if participant_id:
+            query["$or"] = [{"mentor_id": participant_id}, {"mentee_id": participant_id}]
         await self.pairs.update_many(
-            {"cohort_id": cohort_id, "status": PairStatus.DRAFT.value},
-            {"$set": {"status": PairStatus.DISCARDED.value}},
-            session=session,
+            query, {"$set": {"status": PairStatus.DISCARDED.value}}, session=session
         )
 
 

@@ -17,6 +17,7 @@ from tests.harness import (
     count_applications,
     eventually,
     example,
+    metric,
     probe_service,
     read_topic,
     times_applied,
@@ -135,7 +136,7 @@ async def test_message_is_not_acknowledged_while_the_database_is_down_and_applie
         ours = TopicPartition(sent.topic, sent.partition)
 
         async def retried_twice() -> bool:
-            return _retries(consumer) >= 2
+            return metric(consumer, "revmentor_consumer_retries_total") >= 2
 
         await eventually(retried_twice, what="the consumer to retry against the stopped database")
         assert await committed_offset(infra, group, ours) <= sent.offset
@@ -153,12 +154,3 @@ async def test_message_is_not_acknowledged_while_the_database_is_down_and_applie
         assert await times_applied(consumer, cohort, "during-outage") == 1
     finally:
         await consumer.stop()
-
-
-def _retries(service: Any) -> float:
-    return sum(
-        s.value
-        for m in service.metrics.registry.collect()
-        for s in m.samples
-        if s.name == "revmentor_consumer_retries_total"
-    )

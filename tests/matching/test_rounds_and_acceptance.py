@@ -16,7 +16,13 @@ from contracts.matching import (
     PairProposed,
 )
 from contracts.topics import MATCHING
-from tests.harness import committed_offset, decoded, eventually, of_cohort, read_topic
+from tests.harness import (
+    committed_offset,
+    decoded,
+    eventually,
+    of_cohort,
+    read_topic,
+)
 from tests.matching.conftest import MatchingHarness
 
 pytestmark = pytest.mark.integration
@@ -197,8 +203,3 @@ async def test_redelivered_events_change_nothing(harness: MatchingHarness, infra
     assert [(p.mentor_id, p.mentee_id) for p in pairs] == [("mentor-a", "mentee-x")]
     events = await matching_events(h, 3, within=2)
     assert [type(e) for e in events] == [PairProposed, MatchingRoundCompleted]
-
-
-def sample(service: Any, name: str) -> float:
-    return sum(s.value for m in service.metrics.registry.collect() for s in m.samples
-               if s.name == name)

@@ -12,7 +12,7 @@ from contracts import Envelope
 from contracts.enrolment import ParticipantEnrolled
 from contracts.topics import ENROLMENT
 from services.runtime.kafka import record_sender
-from services.runtime.outbox import UnitOfWork
+from services.runtime.outbox import Outbox, UnitOfWork
 from services.runtime.relay import OutboxRelay
 from tests.harness import (
     committed_offset,
@@ -156,3 +156,22 @@ async def test_per_key_order_is_kept_from_outbox_to_consumer(infra: Any, unique:
     finally:
         await producer.stop()
         await consumer.stop()
+
+
+async def test_graceful_stop_flushes_the_outbox_before_disconnecting(infra: Any, unique: str):
+    cohort = f"cohort-{unique}"
+    service = probe_service(infra, f"flush-{unique}", outbox_poll_interval_s=60)
+    await service.start()
+
+    async def first_pass_done() -> bool:
+        lease = await service.db["outbox_lease"].find_one({"_id": "relay"})
+        return lease is not None and lease["owner"] == service.relay.lease.owner
+
+    await eventually(first_pass_done, what="the relay's first pass")
+    unannounced = Outbox(service.client, service.db, source="/tests")  # commits without waking
+    async with unannounced.transaction() as uow:
+        uow.publish(enrolled(cohort, "p-last"))
+    await service.stop()
+    records = await read_topic(infra.kafka_bootstrap_servers, ENROLMENT, count=1,
+                               keep=of_cohort(cohort))
+    assert [e.event.participant_id for e in decoded(records)] == ["p-last"]  # type: ignore[attr-defined]

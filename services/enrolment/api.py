@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 from bson import ObjectId
 from bson.errors import InvalidId
-from fastapi import APIRouter, FastAPI, Header, Query, Request, Response
+from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from contracts.enrolment import Actor, CloseReason, Role
@@ -25,11 +25,7 @@ from services.enrolment.domain import (
     ERASED_ON_WITHDRAWAL,
     Application,
     CohortSpec,
-    Conflict,
-    Invalid,
-    NotFound,
     ParticipantStatus,
-    Violation,
     is_participant_id,
 )
 from services.enrolment.import_formats import Format, UploadError, format_of
@@ -42,32 +38,17 @@ from services.enrolment.schemas import (
     WithdrawalRequest,
     WithdrawalView,
 )
-from services.runtime.auth import PARTICIPANT, Admin, Member, ParticipantOnly, Principal
-from services.runtime.http import Problem, problem
+from services.runtime.auth import Admin, Member, ParticipantOnly, Principal
+from services.runtime.errors import Conflict, Forbidden, Invalid, NotFound
+from services.runtime.http import Problem
 
 Correlation = Annotated[str | None, Header(alias="X-Correlation-ID", max_length=200)]
 Limit = Annotated[int, Query(ge=1, le=500, description="Page size.")]
-STATUS = {Invalid: 422, Conflict: 409, NotFound: 404}
-
-
-def install_violation_handler(app: FastAPI) -> None:
-    async def on_violation(_: Request, exc: Exception) -> Response:
-        assert isinstance(exc, Violation)
-        status = next((s for cls, s in STATUS.items() if isinstance(exc, cls)), 422)
-        return problem(status, exc.code.replace("-", " ").capitalize(), exc.detail,
-                       type=f"urn:revmentor:problem:{exc.code}", **exc.extra)
-
-    app.add_exception_handler(Violation, on_violation)
-
-
-def own_id(who: Principal) -> str | None:
-    """The participant id a token speaks for: its participant_id claim, else its subject."""
-    return (who.participant_id or who.subject) if who.has(PARTICIPANT) else None
 
 
 def check_may_act_on(who: Principal, participant_id: str) -> Actor:
     """Admins act on anyone of their unit; a participant only on themself (404 otherwise)."""
-    if own_id(who) == participant_id:
+    if who.acting_participant == participant_id:
         return Actor.SELF
     if who.is_admin:
         return Actor.ADMIN
@@ -129,13 +110,13 @@ def routes(commands: EnrolmentCommands, importer: BulkImporter) -> APIRouter:
                  response_model=ParticipantView)
     async def enrol(cohort_id: str, application: Application, who: Member, response: Response,
                     correlation: Correlation = None) -> ParticipantView:
-        own = own_id(who)
+        own = who.acting_participant
         participant_id = application.employee_id or own
         if participant_id is None:
             raise Invalid("employee-id-required",
                           "an admin enrolling someone must give their employee_id")
         if participant_id != own and not who.is_admin:
-            raise Problem(403, "Forbidden", "participants can enrol only themselves")
+            raise Forbidden("enrol-self-only", "participants can enrol only themselves")
         if not is_participant_id(participant_id):
             raise Invalid("invalid-participant-id",
                           "the token's participant id is not a valid directory id")
@@ -219,7 +200,7 @@ def routes(commands: EnrolmentCommands, importer: BulkImporter) -> APIRouter:
     @router.get("/me/enrolments", response_model=list[ParticipantView])
     async def my_enrolments(who: ParticipantOnly
                             ) -> list[ParticipantView]:
-        own = own_id(who)
+        own = who.acting_participant
         docs = await store.own_enrolments(who.business_unit, own) if own else []
         return [ParticipantView.of(d) for d in docs]
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from fastapi import FastAPI
 
 from services.enrolment import consumers
-from services.enrolment.api import install_violation_handler, routes
+from services.enrolment.api import routes
 from services.enrolment.bulk_import import BulkImporter
 from services.enrolment.commands import EnrolmentCommands
 from services.enrolment.settings import EnrolmentSettings
@@ -49,12 +49,7 @@ def build(settings: ServiceSettings | None = None) -> Enrolment:
     service.on_startup(closer.start)
     service.on_shutdown(closer.stop)
     app = service.http_app(routes(commands, importer), title=TITLE)
-    install_violation_handler(app)
     return Enrolment(cfg, service, store, commands, importer, closer, app)
-
-
-def create_service(settings: ServiceSettings | None = None) -> Service:
-    return build(settings).service
 
 
 def create_app(settings: ServiceSettings | None = None) -> FastAPI:

@@ -26,15 +26,14 @@ from services.enrolment.commands import EnrolmentCommands
 from services.enrolment.domain import (
     Application,
     CohortTerms,
-    Conflict,
     Outcome,
-    Violation,
     assess,
     check_accepts_enrolment,
 )
 from services.enrolment.import_formats import Format, ParsedRow, read
 from services.enrolment.membership import Candidate
 from services.enrolment.store import participant_document
+from services.runtime.errors import Conflict, Violation
 from services.runtime.log import bound, get_logger
 
 log = get_logger(__name__)

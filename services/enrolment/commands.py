@@ -26,8 +26,6 @@ from services.enrolment.domain import (
     CohortSpec,
     CohortStatus,
     CohortTerms,
-    Conflict,
-    NotFound,
     Outcome,
     assess,
     check_accepts_enrolment,
@@ -36,7 +34,9 @@ from services.enrolment.domain import (
 )
 from services.enrolment.membership import Candidate, EnrolmentWriter
 from services.enrolment.store import Document, EnrolmentStore, participant_document, terms
-from services.enrolment.transactions import Clock, Transactions, utc_now
+from services.enrolment.transactions import Transactions
+from services.runtime.clock import Clock, utc_now
+from services.runtime.errors import Conflict, NotFound
 from services.runtime.log import bound, get_logger
 from services.runtime.outbox import UnitOfWork
 

@@ -2,8 +2,8 @@
 career level fits the cohort's policy, duplicate keys, enrolment counts and erasure on withdrawal.
 
 No I/O and no framework: functions take the current time as an argument and return values or
-raise a :class:`Violation`, which the API renders as problem+json (``Invalid`` → 422,
-``Conflict`` → 409, ``NotFound`` → 404).
+raise a :class:`~services.runtime.errors.Violation` (``Invalid`` → 422, ``Conflict`` → 409,
+``NotFound`` → 404), which the HTTP layer renders as problem+json.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
@@ -29,6 +28,8 @@ from contracts.enrolment import (
     Role,
     Topic,
 )
+from services.runtime.clock import to_millis
+from services.runtime.errors import Conflict, Invalid
 
 MIN_LEVEL, MAX_LEVEL = 1, 10
 CLOCK_SKEW = timedelta(minutes=5)
@@ -43,26 +44,6 @@ def is_participant_id(value: str) -> bool:
 
 REASON_PATTERN = r"^[a-z0-9][a-z0-9_\-]{0,63}$"
 """A withdrawal reason is a short code (``moved_role``), never free text that could hold names."""
-
-
-class Violation(Exception):
-    """A request breaks a rule; ``code`` names the rule and becomes the problem type."""
-
-    def __init__(self, code: str, detail: str, **extra: Any) -> None:
-        super().__init__(detail)
-        self.code, self.detail, self.extra = code, detail, extra
-
-
-class Invalid(Violation):
-    """The request can never succeed as stated (HTTP 422)."""
-
-
-class Conflict(Violation):
-    """The request conflicts with the current state of a cohort or participant (HTTP 409)."""
-
-
-class NotFound(Violation):
-    """No such cohort or participant, or not one the caller may see (HTTP 404)."""
 
 
 class CohortStatus(StrEnum):
@@ -141,11 +122,6 @@ class CohortTerms:
     closes_at: datetime
     languages: tuple[str, ...]
     policy: MatchingPolicy
-
-
-def to_millis(moment: datetime) -> datetime:
-    """``moment`` at the database's precision, so events and stored documents agree exactly."""
-    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
 
 
 def check_new_cohort(spec: CohortSpec, now: datetime) -> tuple[datetime, datetime]:

@@ -21,9 +21,11 @@ from pymongo.errors import DuplicateKeyError
 from contracts.enrolment import ParticipantEnrolled
 from services.enrolment.batching import GroupCommit
 from services.enrolment.counts import enrolment_increments
-from services.enrolment.domain import Conflict, Outcome
+from services.enrolment.domain import Outcome
 from services.enrolment.store import EnrolmentStore, email_key, person_key
-from services.enrolment.transactions import Clock, Transactions
+from services.enrolment.transactions import Transactions
+from services.runtime.clock import Clock
+from services.runtime.errors import Conflict
 from services.runtime.outbox import UnitOfWork
 
 Result = tuple[Outcome, str]

@@ -11,19 +11,11 @@ from __future__ import annotations
 import asyncio
 import weakref
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
 from typing import TypeVar
 
-from services.enrolment.domain import to_millis
 from services.runtime.outbox import Outbox, UnitOfWork
 
 T = TypeVar("T")
-Clock = Callable[[], datetime]
-
-
-def utc_now() -> datetime:
-    """Now, at the database's millisecond precision."""
-    return to_millis(datetime.now(UTC))
 
 
 class Transactions:

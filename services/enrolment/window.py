@@ -18,7 +18,7 @@ from pymongo.errors import PyMongoError
 
 from contracts.enrolment import CloseReason
 from services.enrolment.commands import EnrolmentCommands
-from services.enrolment.domain import Conflict, NotFound
+from services.runtime.errors import Conflict, NotFound
 from services.runtime.log import get_logger
 
 log = get_logger(__name__)

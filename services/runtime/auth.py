@@ -38,6 +38,17 @@ class Principal:
     def is_admin(self) -> bool:
         return PROGRAMME_ADMIN in self.roles or PLATFORM_ADMIN in self.roles
 
+    @property
+    def acting_participant(self) -> str | None:
+        """The participant this token acts for: its ``participant_id`` claim, else its subject.
+
+        ``None`` unless the token holds the participant role: an admin's subject is not a
+        participant id, so an admin-only token never speaks for a participant.
+        """
+        if PARTICIPANT not in self.roles:
+            return None
+        return self.participant_id or self.subject
+
 
 class TokenVerifier:
     """Verifies signature, expiry, audience and issuer; maps claims to a :class:`Principal`."""

@@ -1,7 +1,9 @@
 """What every service's HTTP surface shares: problem+json errors, probes and metrics.
 
 Clients get RFC 9457 problem details for every error; anything a client sent yields a 4xx, a
-database outage a 503 (retryable), never a bare 500 page.
+database outage a 503 (retryable), never a bare 500 page. A broken rule (a
+:class:`~services.runtime.errors.Violation` raised anywhere below a route) becomes a problem of
+type ``urn:revmentor:problem:<code>`` with the status of its class.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pymongo.errors import PyMongoError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from services.runtime.errors import Violation
 from services.runtime.log import get_logger
 from services.runtime.metrics import ServiceMetrics
 from services.runtime.mongo import is_transient
@@ -44,6 +47,10 @@ def install_problem_handlers(app: FastAPI) -> None:
         assert isinstance(exc, Problem)
         return problem(exc.status, exc.title, exc.detail, **exc.extra)
 
+    async def on_violation(_: Request, exc: Exception) -> Response:
+        assert isinstance(exc, Violation)
+        return problem(exc.status, exc.title, exc.detail, type=exc.problem_type, **exc.extra)
+
     async def on_http(_: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
         resp = problem(exc.status_code, _title(exc.status_code), str(exc.detail))
@@ -67,6 +74,7 @@ def install_problem_handlers(app: FastAPI) -> None:
         return problem(500, "Internal Server Error", "unexpected database error")
 
     app.add_exception_handler(Problem, on_problem)
+    app.add_exception_handler(Violation, on_violation)
     app.add_exception_handler(StarletteHTTPException, on_http)
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(PyMongoError, on_database)

@@ -15,8 +15,6 @@ from services.enrolment.domain import (
     CohortSpec,
     CohortStatus,
     CohortTerms,
-    Conflict,
-    Invalid,
     Window,
     assess,
     check_accepts_enrolment,
@@ -27,6 +25,7 @@ from services.enrolment.domain import (
     level_range,
     window,
 )
+from services.runtime.errors import Conflict, Invalid
 
 NOW = datetime(2025, 9, 3, 10, 0, tzinfo=UTC)
 KEY = b"test-key"

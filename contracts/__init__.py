@@ -3,7 +3,7 @@
 Depends on pydantic only, so subscribing systems can install it on its own.
 """
 
-from contracts.base import Event
+from contracts.base import Event, ReasonCode
 from contracts.catalogue import ALL_EVENTS, EVENT_TYPES
 from contracts.envelope import ContractError, Envelope, Record, decode, encode
 
@@ -13,6 +13,7 @@ __all__ = [
     "ContractError",
     "Envelope",
     "Event",
+    "ReasonCode",
     "Record",
     "decode",
     "encode",

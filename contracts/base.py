@@ -6,9 +6,21 @@ topic are derived from the class, so a name can never drift between producer and
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Annotated, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
+
+REASON_CODE_PATTERN = r"^[a-z0-9][a-z0-9_\-]{0,63}$"
+ReasonCode = Annotated[
+    str,
+    Field(
+        pattern=REASON_CODE_PATTERN,
+        max_length=64,
+        description="A short code such as moved_role; never free text, which could hold personal "
+        "data that no erasure reaches once it is on an append-only topic.",
+    ),
+]
+"""Why something ended (a withdrawal, a decline, a cancellation), as a code, in every event."""
 
 
 class Event(BaseModel):

@@ -12,7 +12,7 @@ from typing import Annotated
 
 from pydantic import AwareDatetime, ConfigDict, Field, model_validator
 
-from contracts.base import Event
+from contracts.base import Event, ReasonCode
 from contracts.policy import (  # re-exported: the policy is part of CohortOpened's contract
     CrossDepartment,
     MatchingMode,
@@ -263,9 +263,7 @@ class ParticipantWithdrawn(Event):
     role: Role = Field(description="Side the participant had enrolled for.")
     withdrawn_at: AwareDatetime = Field(description="When the withdrawal took effect.")
     withdrawn_by: Actor = Field(description="Who withdrew the participant.")
-    reason: str | None = Field(
-        None, max_length=200, description="Optional short reason; must hold no personal data."
-    )
+    reason: ReasonCode | None = Field(None, description="Optional reason code, e.g. moved_role.")
 
     def subject(self) -> str:
         """The participant the fact is about."""

@@ -11,7 +11,7 @@ from enum import StrEnum
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
-from contracts.base import Event
+from contracts.base import Event, ReasonCode
 from contracts.enrolment import Role
 from contracts.policy import Objective
 
@@ -182,11 +182,10 @@ class PairDeclined(Event):
     by_participant_id: str = Field(min_length=1, description="Who declined.")
     by_role: Role = Field(description="Which side declined.")
     declined_at: AwareDatetime = Field(description="When the answer was given.")
-    reason: str | None = Field(
+    reason: ReasonCode | None = Field(
         None,
-        max_length=500,
-        description="Optional reason; nobody has to justify a decline. Never shown to the other "
-        "side.",
+        description="Optional reason code (participant_withdrew when a withdrawal declined it); "
+        "nobody has to justify a decline. Never shown to the other side.",
     )
 
     def subject(self) -> str:

@@ -1,4 +1,4 @@
-"""Shared test vocabulary: example events, a probe service, awaiting conditions, reading topics."""
+"""Shared test vocabulary: tokens, example events, a probe service, awaiting conditions, topics."""
 
 from __future__ import annotations
 
@@ -12,12 +12,37 @@ from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from contracts import Envelope, Event, decode
 from contracts.catalogue import example_data
 from contracts.topics import topic_of
+from services.runtime.auth import PARTICIPANT, PROGRAMME_ADMIN, issue_dev_token
 from services.runtime.consumer import Handler
 from services.runtime.outbox import UnitOfWork
 from services.runtime.service import Service
 from services.runtime.settings import ServiceSettings
 
 E = TypeVar("E", bound=Event)
+BU_RETAIL, BU_INSURANCE = "bu-retail", "bu-insurance"
+"""Two business units (tenants): what one does must never be seen or changed by the other."""
+
+
+class Tokens:
+    """Authorization headers signed with a service's dev secret, for the roles a test needs."""
+
+    def __init__(self, secret: str) -> None:
+        self.secret = secret
+
+    def token(self, *, roles: list[str], unit: str = BU_RETAIL, subject: str = "user-1",
+              participant_id: str | None = None) -> dict[str, str]:
+        token = issue_dev_token(self.secret, subject=subject, business_unit=unit, roles=roles,
+                                participant_id=participant_id)
+        return {"Authorization": f"Bearer {token}"}
+
+    def admin(self, unit: str = BU_RETAIL) -> dict[str, str]:
+        """A programme admin of ``unit``."""
+        return self.token(roles=[PROGRAMME_ADMIN], unit=unit, subject="admin-1")
+
+    def participant(self, participant_id: str, unit: str = BU_RETAIL) -> dict[str, str]:
+        """An employee of ``unit`` acting for themself."""
+        return self.token(roles=[PARTICIPANT], unit=unit, subject=f"sub-{participant_id}",
+                          participant_id=participant_id)
 
 
 def example(cls: type[E], **overrides: Any) -> E:

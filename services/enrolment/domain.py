@@ -42,10 +42,6 @@ def is_participant_id(value: str) -> bool:
     return re.fullmatch(PARTICIPANT_ID_PATTERN, value) is not None
 
 
-REASON_PATTERN = r"^[a-z0-9][a-z0-9_\-]{0,63}$"
-"""A withdrawal reason is a short code (``moved_role``), never free text that could hold names."""
-
-
 class CohortStatus(StrEnum):
     OPEN = "open"
     CLOSED = "closed"

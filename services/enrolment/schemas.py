@@ -11,10 +11,10 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from contracts.base import ReasonCode
 from contracts.enrolment import MatchingPolicy
 from services.enrolment.counts import CohortCounts, Tally
 from services.enrolment.domain import (
-    REASON_PATTERN,
     CohortStatus,
     Window,
     window,
@@ -121,10 +121,9 @@ class ParticipantPage(BaseModel):
 
 
 class WithdrawalRequest(BaseModel):
-    reason: str | None = Field(
-        None, pattern=REASON_PATTERN,
-        description="Optional short code such as moved_role; free text is refused because it "
-        "could hold personal data.",
+    reason: ReasonCode | None = Field(
+        None, description="Optional short code such as moved_role; free text is refused because "
+        "it could hold personal data.",
     )
 
 

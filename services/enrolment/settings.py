@@ -36,11 +36,13 @@ class EnrolmentSettings(ServiceSettings):
     @classmethod
     def load(cls, **overrides: Any) -> EnrolmentSettings:
         """The service's settings from the environment plus ``overrides``."""
-        return cls.for_service(SERVICE, **overrides)  # type: ignore[return-value]
+        settings = cls.for_service(SERVICE, **overrides)
+        assert isinstance(settings, cls)
+        return settings
 
     @classmethod
     def of(cls, settings: ServiceSettings) -> EnrolmentSettings:
         """Upgrade plain service settings (its fields win) to enrolment settings."""
         if isinstance(settings, EnrolmentSettings):
             return settings
-        return cls.for_service(settings.service_name, **dict(settings))  # type: ignore[return-value]
+        return cls.load(**dict(settings))

@@ -1,20 +1,19 @@
-"""``python -m services.matching``: serve the matching service."""
+"""Run the matching service: ``python -m services.matching`` (settings from the environment)."""
 
 from __future__ import annotations
 
 import uvicorn
 
 from services.matching.app import create_app
+from services.matching.settings import MatchingSettings
 from services.runtime.log import configure_logging
-from services.runtime.settings import ServiceSettings
 
 
 def main() -> None:
-    settings = ServiceSettings.for_service("matching")
-    configure_logging("matching", settings.log_level, settings.log_json)
-    uvicorn.run(
-        create_app(settings), host=settings.http_host, port=settings.http_port, log_config=None
-    )
+    settings = MatchingSettings.load()
+    configure_logging(settings.service_name, settings.log_level, settings.log_json)
+    uvicorn.run(create_app(settings), host=settings.http_host, port=settings.http_port,
+                log_config=None)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""Wiring of the matching service: runtime service, store, matchmaker, consumers, routes."""
+"""Wiring of the matching service: runtime service, store, commands, consumers, routes."""
 
 from __future__ import annotations
 
@@ -6,9 +6,10 @@ from dataclasses import dataclass
 
 from fastapi import FastAPI
 
-from services.matching.api import router
-from services.matching.consumers import EnrolmentFacts
-from services.matching.matchmaking import Matchmaker
+from services.matching import consumers
+from services.matching.api import routes
+from services.matching.commands import MatchingCommands
+from services.matching.settings import MatchingSettings
 from services.matching.store import MatchingStore
 from services.runtime.service import Service
 from services.runtime.settings import ServiceSettings
@@ -18,30 +19,24 @@ TITLE = "revmentor matching"
 
 @dataclass
 class Matching:
-    """The wired service; tests and the demo reach its parts through it."""
+    """The wired service; tests and the benchmark reach its parts through it."""
 
-    settings: ServiceSettings
+    settings: MatchingSettings
     service: Service
     store: MatchingStore
-    matchmaker: Matchmaker
+    commands: MatchingCommands
     app: FastAPI
 
 
 def build(settings: ServiceSettings | None = None) -> Matching:
-    settings = settings or ServiceSettings.for_service("matching")
-    service = Service(settings)
+    cfg = MatchingSettings.of(settings) if settings is not None else MatchingSettings.load()
+    service = Service(cfg)
     store = MatchingStore(service.db)
-    matchmaker = Matchmaker(store)
-    EnrolmentFacts(store, matchmaker).subscribe(service)
+    commands = MatchingCommands(service.outbox, store, attempts=cfg.answer_attempts)
+    consumers.register(service, commands)
     service.on_startup(store.ensure_indexes)
-    app = service.http_app(router, title=TITLE)
-    app.state.store = store
-    app.state.matchmaker = matchmaker
-    return Matching(settings, service, store, matchmaker, app)
-
-
-def create_service(settings: ServiceSettings | None = None) -> Service:
-    return build(settings).service
+    app = service.http_app(routes(commands), title=TITLE)
+    return Matching(cfg, service, store, commands, app)
 
 
 def create_app(settings: ServiceSettings | None = None) -> FastAPI:

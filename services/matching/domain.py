@@ -1,8 +1,9 @@
 """The matching service's business rules: the pool, proposed pairs and both sides' answers.
 
 Pure: no I/O. A proposal becomes a mentorship only when both people say yes; a decline returns
-both to the pool and excludes the pair for good. The engine (``engine.py``) chooses pairs; this
-module turns its choices and people's answers into facts (events).
+both to the pool and excludes the pair for good. The engine chooses pairs; this module turns its
+choices and people's answers into facts (events), and raises a
+:class:`~services.runtime.errors.Violation` when a request breaks a rule.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
+from contracts import Event
 from contracts.enrolment import ParticipantEnrolled, Role
 from contracts.matching import (
     MatchingRoundCompleted,
@@ -24,11 +26,14 @@ from contracts.matching import (
     RoundTrigger,
     ScoreFactor,
 )
+from contracts.policy import MatchingMode, Objective
 from contracts.policy import MatchingPolicy as CohortPolicy
 from services.matching.cohort import FACTORS, Candidate, MatchingPolicy
 from services.matching.engine import MatchResult, ProposedPair
+from services.runtime.errors import Conflict, NotFound
 
 WITHDRAWN = "participant_withdrew"
+"""The reason code of a decline made on a withdrawing participant's behalf."""
 
 
 class PairStatus(StrEnum):
@@ -43,8 +48,18 @@ OPEN = (PairStatus.PROPOSED,)
 ACTIVE = (PairStatus.PROPOSED, PairStatus.CONFIRMED)
 
 
-class AnswerRefused(ValueError):
-    """The pair cannot take this answer any more (already confirmed, declined or discarded)."""
+@dataclass(frozen=True)
+class Cohort:
+    """A cohort as matching knows it from ``CohortOpened``: its business unit and its policy."""
+
+    tenant_id: str
+    cohort_id: str
+    policy: CohortPolicy
+
+    @property
+    def rolling(self) -> bool:
+        """Rolling cohorts match people as they arrive; batch cohorts once enrolment closes."""
+        return self.policy.mode is MatchingMode.ROLLING
 
 
 @dataclass
@@ -65,6 +80,16 @@ class Pair:
     mentor_accepted: bool = False
     mentee_accepted: bool = False
     locked: bool = False
+
+    def visible_to(self, tenant_id: str, participant_id: str | None, *, admin: bool) -> bool:
+        """Whether a reader may see the pair: announced, same business unit, admin or member.
+
+        Drafts are the programme team's work in progress; nobody outside the pair's business
+        unit, and no participant outside the pair, learns that it exists.
+        """
+        if self.tenant_id != tenant_id or self.status is PairStatus.DRAFT:
+            return False
+        return admin or self.role_of(participant_id) is not None
 
     def role_of(self, participant_id: str | None) -> Role | None:
         if participant_id == self.mentor_id:
@@ -95,6 +120,12 @@ class Pair:
             events.append(PairConfirmed(**self._ids(), confirmed_at=now))
         return events
 
+    def lock(self) -> None:
+        """Keep this draft pair whatever later re-solving of the draft does."""
+        if self.status is not PairStatus.DRAFT:
+            raise NotFound("pair-not-found", f"no draft pair {self.pair_id}")
+        self.locked = True
+
     def decline(self, participant_id: str, now: datetime, reason: str | None) -> PairDeclined:
         """One side's no ends the proposal; the pair is never proposed again."""
         role = self._answering(participant_id)
@@ -108,11 +139,17 @@ class Pair:
         )
 
     def _answering(self, participant_id: str) -> Role:
+        """Only the two members answer, and only while the proposal is open.
+
+        Anyone else gets the pair's 404, whatever other roles their token holds: an admin may
+        read a pair but never answer on someone's behalf.
+        """
         role = self.role_of(participant_id)
         if role is None:
-            raise LookupError("not a member of this pair")
+            raise NotFound("pair-not-found", f"no pair {self.pair_id} for you")
         if self.status is not PairStatus.PROPOSED:
-            raise AnswerRefused(f"the pair is {self.status.value}")
+            raise Conflict("pair-not-open", f"the pair is {self.status.value}",
+                           pair_status=self.status.value)
         return role
 
     def _ids(self) -> dict[str, str]:
@@ -174,11 +211,47 @@ class Round:
     tenant_id: str
     cohort_id: str
     trigger: RoundTrigger
-    objective: str
+    objective: Objective
     pairs: list[Pair] = field(default_factory=list)
     unmatched: dict[str, str] = field(default_factory=dict)
     statistics: dict[str, float | int | dict[str, int]] = field(default_factory=dict)
     published: bool = False
+
+    def check_editable(self) -> None:
+        """Only a draft may still be changed; a published round is a fact."""
+        if self.published:
+            raise Conflict("round-published", "only a draft round can be changed")
+
+    def pair(self, pair_id: str) -> Pair:
+        found = next((p for p in self.pairs if p.pair_id == pair_id), None)
+        if found is None:
+            raise NotFound("pair-not-found", f"no draft pair {pair_id} in round {self.round_id}")
+        return found
+
+    def publish(self, cohort_policy: CohortPolicy, now: datetime) -> list[Event]:
+        """Announce every pair (PairProposed) and then the round (MatchingRoundCompleted).
+
+        A draft whose pairs a newer round or a withdrawal discarded is superseded: publishing
+        it would propose people who are no longer free.
+        """
+        self.check_editable()
+        if any(p.status is not PairStatus.DRAFT for p in self.pairs):
+            raise Conflict("draft-superseded", "a newer round or a withdrawal changed this draft")
+        events: list[Event] = []
+        for pair in self.pairs:
+            pair.status = PairStatus.PROPOSED
+            events.append(pair.proposed(cohort_policy, now))
+        self.published = True
+        events.append(self.completed(now))
+        return events
+
+    def unmatched_people(self) -> list[tuple[str, Role, str]]:
+        """``(participant id, role, reason)`` of everyone the round left without a partner."""
+        people = []
+        for participant_id, why in self.unmatched.items():
+            role, reason = why.split(":", 1)
+            people.append((participant_id, Role(role), reason))
+        return people
 
     def completed(self, now: datetime) -> MatchingRoundCompleted:
         return MatchingRoundCompleted(
@@ -186,10 +259,21 @@ class Round:
             cohort_id=self.cohort_id,
             round_id=self.round_id,
             trigger=self.trigger,
-            objective=self.objective,  # type: ignore[arg-type]
+            objective=self.objective,
             completed_at=now,
             statistics=RoundStatistics.model_validate(self.statistics),
         )
+
+
+@dataclass(frozen=True)
+class RoundSummary:
+    """A round as the list of a cohort's rounds shows it: without its pairs."""
+
+    round_id: str
+    trigger: RoundTrigger
+    objective: Objective
+    published: bool
+    statistics: RoundStatistics
 
 
 def new_round_id(now: datetime) -> str:

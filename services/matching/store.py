@@ -1,7 +1,10 @@
 """The matching service's database: cohort policies, the pool, rounds and pairs.
 
 The pool and the policies are projections of the enrolment service's events; pairs and rounds
-are this service's own state. Every write happens inside a unit of work (the caller's session).
+are this service's own state. Every write happens inside a unit of work (the caller's session);
+every read returns domain objects and is filtered by business unit, so one tenant never sees or
+changes another's cohort, round or pair (a participant id is a directory id: the same person,
+or a namesake in another unit, may be in several cohorts).
 """
 
 from __future__ import annotations
@@ -14,27 +17,14 @@ from pymongo import ASCENDING, UpdateOne
 from pymongo.asynchronous.client_session import AsyncClientSession
 
 from contracts.enrolment import Role
-from contracts.matching import RoundTrigger
+from contracts.matching import RoundStatistics, RoundTrigger
 from contracts.policy import MatchingPolicy as CohortPolicy
+from contracts.policy import Objective
 from services.matching.cohort import Candidate
-from services.matching.domain import ACTIVE, Pair, PairStatus, Round
+from services.matching.domain import OPEN, Cohort, Pair, PairStatus, Round, RoundSummary
 from services.runtime.mongo import Database
 
 Session = AsyncClientSession | None
-
-
-class CohortView:
-    """A cohort as matching knows it: owner, policy, whether enrolment is still open."""
-
-    def __init__(self, doc: dict[str, Any]) -> None:
-        self.cohort_id: str = doc["_id"]
-        self.tenant_id: str = doc["tenant_id"]
-        self.policy = CohortPolicy.model_validate(doc["policy"])
-        self.closed: bool = doc.get("closed", False)
-
-    @property
-    def rolling(self) -> bool:
-        return self.policy.mode.value == "rolling"
 
 
 class MatchingStore:
@@ -47,8 +37,8 @@ class MatchingStore:
     async def ensure_indexes(self) -> None:
         await self.pool.create_index([("cohort_id", ASCENDING), ("role", ASCENDING)])
         await self.pairs.create_index([("cohort_id", ASCENDING), ("status", ASCENDING)])
-        await self.pairs.create_index([("mentor_id", ASCENDING)])
-        await self.pairs.create_index([("mentee_id", ASCENDING)])
+        await self.pairs.create_index([("mentor_id", ASCENDING), ("tenant_id", ASCENDING)])
+        await self.pairs.create_index([("mentee_id", ASCENDING), ("tenant_id", ASCENDING)])
         await self.rounds.create_index([("cohort_id", ASCENDING), ("created_at", ASCENDING)])
 
     # cohorts -------------------------------------------------------------------------------
@@ -67,9 +57,14 @@ class MatchingStore:
             {"_id": cohort_id}, {"$set": {"closed": True}}, session=session
         )
 
-    async def cohort(self, cohort_id: str, session: Session = None) -> CohortView | None:
-        doc = await self.cohorts.find_one({"_id": cohort_id}, session=session)
-        return CohortView(doc) if doc else None
+    async def cohort(self, tenant_id: str, cohort_id: str, session: Session = None
+                     ) -> Cohort | None:
+        doc = await self.cohorts.find_one({"_id": cohort_id, "tenant_id": tenant_id},
+                                          session=session)
+        if doc is None:
+            return None
+        return Cohort(tenant_id=doc["tenant_id"], cohort_id=doc["_id"],
+                      policy=CohortPolicy.model_validate(doc["policy"]))
 
     # pool ----------------------------------------------------------------------------------
     async def add_to_pool(
@@ -125,8 +120,9 @@ class MatchingStore:
                 session=session,
             )
 
-    async def pair(self, pair_id: str, session: Session = None) -> Pair | None:
-        doc = await self.pairs.find_one({"_id": pair_id}, session=session)
+    async def pair(self, tenant_id: str, pair_id: str, session: Session = None) -> Pair | None:
+        doc = await self.pairs.find_one({"_id": pair_id, "tenant_id": tenant_id},
+                                        session=session)
         return _pair(doc) if doc else None
 
     async def pairs_of(
@@ -145,10 +141,15 @@ class MatchingStore:
             _pair(d) async for d in self.pairs.find(query, session=session).sort("_id", ASCENDING)
         ]
 
-    async def active_pairs_of(self, participant_id: str, session: Session) -> list[Pair]:
+    async def open_pairs_of(
+        self, tenant_id: str, cohort_id: str, participant_id: str, session: Session
+    ) -> list[Pair]:
+        """The person's proposals still waiting for answers in this one cohort."""
         query = {
+            "cohort_id": cohort_id,
+            "tenant_id": tenant_id,
+            "status": {"$in": [s.value for s in OPEN]},
             "$or": [{"mentor_id": participant_id}, {"mentee_id": participant_id}],
-            "status": {"$in": [s.value for s in ACTIVE]},
         }
         return [_pair(d) async for d in self.pairs.find(query, session=session)]
 
@@ -166,7 +167,7 @@ class MatchingStore:
             "tenant_id": rnd.tenant_id,
             "cohort_id": rnd.cohort_id,
             "trigger": rnd.trigger.value,
-            "objective": rnd.objective,
+            "objective": rnd.objective.value,
             "unmatched": rnd.unmatched,
             "statistics": rnd.statistics,
             "published": rnd.published,
@@ -179,8 +180,11 @@ class MatchingStore:
             session=session,
         )
 
-    async def round(self, round_id: str, session: Session = None) -> Round | None:
-        doc = await self.rounds.find_one({"_id": round_id}, session=session)
+    async def round(self, cohort: Cohort, round_id: str, session: Session = None
+                    ) -> Round | None:
+        doc = await self.rounds.find_one(
+            {"_id": round_id, "cohort_id": cohort.cohort_id, "tenant_id": cohort.tenant_id},
+            session=session)
         if doc is None:
             return None
         pairs = await self.pairs_of(doc["cohort_id"], session=session, round_id=round_id)
@@ -190,16 +194,28 @@ class MatchingStore:
             tenant_id=doc["tenant_id"],
             cohort_id=doc["cohort_id"],
             trigger=RoundTrigger(doc["trigger"]),
-            objective=doc["objective"],
+            objective=Objective(doc["objective"]),
             pairs=[by_id[i] for i in doc["pair_ids"] if i in by_id],
             unmatched=doc["unmatched"],
             statistics=doc["statistics"],
             published=doc["published"],
         )
 
-    async def rounds_of(self, cohort_id: str) -> list[dict[str, Any]]:
-        cursor = self.rounds.find({"cohort_id": cohort_id}, {"unmatched": 0})
-        return [d async for d in cursor.sort("created_at", ASCENDING)]
+    async def rounds_of(self, cohort: Cohort) -> list[RoundSummary]:
+        cursor = self.rounds.find(
+            {"cohort_id": cohort.cohort_id, "tenant_id": cohort.tenant_id},
+            {"unmatched": 0, "pair_ids": 0},
+        ).sort("created_at", ASCENDING)
+        return [
+            RoundSummary(
+                round_id=d["_id"],
+                trigger=RoundTrigger(d["trigger"]),
+                objective=Objective(d["objective"]),
+                published=d["published"],
+                statistics=RoundStatistics.model_validate(d["statistics"]),
+            )
+            async for d in cursor
+        ]
 
     async def discard_drafts(
         self, cohort_id: str, session: Session, participant_id: str | None = None

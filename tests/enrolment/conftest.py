@@ -18,32 +18,19 @@ from pymongo import monitoring
 
 from services.enrolment.app import Enrolment, build
 from services.enrolment.settings import EnrolmentSettings
-from services.runtime.auth import PARTICIPANT, PROGRAMME_ADMIN, issue_dev_token
 from services.runtime.http import PROBLEM
+from tests.harness import BU_INSURANCE, BU_RETAIL, Tokens
 
-UNIT_A, UNIT_B = "bu-retail", "bu-insurance"
+UNIT_A, UNIT_B = BU_RETAIL, BU_INSURANCE
 
 
-class Api:
+class Api(Tokens):
     """An HTTP client of one running enrolment service, plus tokens to call it with."""
 
     def __init__(self, http: httpx.AsyncClient, enrolment: Enrolment) -> None:
+        super().__init__(enrolment.settings.jwt_secret.get_secret_value())
         self.http = http
         self.enrolment = enrolment
-        self.secret = enrolment.settings.jwt_secret.get_secret_value()
-
-    def token(self, *, roles: list[str], unit: str = UNIT_A, subject: str = "user-1",
-              participant_id: str | None = None) -> dict[str, str]:
-        token = issue_dev_token(self.secret, subject=subject, business_unit=unit, roles=roles,
-                                participant_id=participant_id)
-        return {"Authorization": f"Bearer {token}"}
-
-    def admin(self, unit: str = UNIT_A) -> dict[str, str]:
-        return self.token(roles=[PROGRAMME_ADMIN], unit=unit, subject="admin-1")
-
-    def participant(self, participant_id: str, unit: str = UNIT_A) -> dict[str, str]:
-        return self.token(roles=[PARTICIPANT], unit=unit, subject=f"sub-{participant_id}",
-                          participant_id=participant_id)
 
     async def open_cohort(self, unit: str = UNIT_A, **overrides: Any) -> dict[str, Any]:
         response = await self.http.post("/cohorts", json=cohort_spec(**overrides),

@@ -50,6 +50,12 @@ async def test_withdrawal_is_possible_after_the_cohort_closed(api: Api, cohort_i
     await api.http.post(f"/cohorts/{cohort_id}/close", headers=api.admin())
     response = await api.http.post(withdraw_url(cohort_id, "e-1"), headers=api.participant("e-1"))
     assert response.status_code == 200
+    assert (response.json()["status"], response.json()["withdrawn_by"]) == ("withdrawn", "self")
+    assert await api.outbox_types() == ["CohortOpened", "ParticipantEnrolled", "CohortClosed",
+                                        "ParticipantWithdrawn"]
+    closed = (await api.http.get(f"/cohorts/{cohort_id}", headers=api.admin())).json()
+    assert (closed["status"], closed["counts"]["enrolled"]["total"],
+            closed["counts"]["withdrawn"]["total"]) == ("closed", 0, 1)
 
 
 async def test_a_participant_cannot_withdraw_someone_else(api: Api, cohort_id):

@@ -4,7 +4,6 @@ client with tokens of two business units, and a way to announce enrolment facts 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -16,33 +15,23 @@ from contracts import Event, encode
 from contracts.catalogue import example_data
 from contracts.enrolment import CohortClosed, CohortOpened, ParticipantEnrolled
 from services.matching.app import Matching, build
-from services.runtime.auth import PARTICIPANT, PROGRAMME_ADMIN, issue_dev_token
-from tests.harness import eventually, probe_settings
+from tests.harness import BU_INSURANCE, BU_RETAIL, Tokens, eventually, probe_settings
 
-TENANT = "bu-retail"
-OTHER_TENANT = "bu-insurance"
+TENANT = BU_RETAIL
+OTHER_TENANT = BU_INSURANCE
 
 
-@dataclass
-class MatchingHarness:
-    matching: Matching
-    http: httpx.AsyncClient
-    producer: AIOKafkaProducer
-    cohort_id: str
-    bootstrap: str
+class MatchingHarness(Tokens):
+    """The running matching service, an HTTP client and tokens, a producer of enrolment facts."""
 
-    def token(self, roles: list[str], participant_id: str | None = None,
-              tenant: str = TENANT) -> dict[str, str]:
-        secret = self.matching.settings.jwt_secret.get_secret_value()
-        token = issue_dev_token(secret, subject=participant_id or "admin-1", business_unit=tenant,
-                                roles=roles, participant_id=participant_id)
-        return {"Authorization": f"Bearer {token}"}
-
-    def admin(self, tenant: str = TENANT) -> dict[str, str]:
-        return self.token([PROGRAMME_ADMIN], tenant=tenant)
-
-    def participant(self, participant_id: str, tenant: str = TENANT) -> dict[str, str]:
-        return self.token([PARTICIPANT], participant_id, tenant)
+    def __init__(self, matching: Matching, http: httpx.AsyncClient, producer: AIOKafkaProducer,
+                 cohort_id: str, bootstrap: str) -> None:
+        super().__init__(matching.settings.jwt_secret.get_secret_value())
+        self.matching = matching
+        self.http = http
+        self.producer = producer
+        self.cohort_id = cohort_id
+        self.bootstrap = bootstrap
 
     async def announce(self, *events: Event) -> None:
         """Put enrolment facts on the broker, as the enrolment service would."""
@@ -52,17 +41,19 @@ class MatchingHarness:
                                               headers=[(k, v.encode()) for k, v in
                                                        record.headers.items()])
 
-    async def open_cohort(self, **policy: Any) -> None:
+    async def open_cohort(self, cohort_id: str | None = None, tenant: str = TENANT,
+                          **policy: Any) -> None:
         now = datetime.now(UTC)
+        cohort_id = cohort_id or self.cohort_id
         opened = CohortOpened.model_validate({
-            **example_data(CohortOpened), "tenant_id": TENANT, "cohort_id": self.cohort_id,
+            **example_data(CohortOpened), "tenant_id": tenant, "cohort_id": cohort_id,
             "opens_at": now.isoformat(), "closes_at": (now + timedelta(days=14)).isoformat(),
             "matching_policy": {**example_data(CohortOpened)["matching_policy"], **policy},
         })
         await self.announce(opened)
 
         async def known() -> bool:
-            return await self.matching.store.cohort(self.cohort_id) is not None
+            return await self.matching.store.cohort(tenant, cohort_id) is not None
 
         await eventually(known, what="the cohort to reach the matching service")
 
@@ -70,7 +61,7 @@ class MatchingHarness:
         await self.announce(*people)
 
         async def pooled() -> bool:
-            ids = [f"{self.cohort_id}/{p.participant_id}" for p in people]
+            ids = [f"{p.cohort_id}/{p.participant_id}" for p in people]
             return await self.matching.store.pool.count_documents({"_id": {"$in": ids}}) == len(
                 ids)
 
@@ -83,6 +74,7 @@ class MatchingHarness:
 
     def person(self, participant_id: str, role: str, level: int, **fields: Any
                ) -> ParticipantEnrolled:
+        """An enrolment in the test's cohort; ``cohort_id`` and ``tenant_id`` may be given."""
         data = {**example_data(ParticipantEnrolled), "tenant_id": TENANT,
                 "cohort_id": self.cohort_id, "participant_id": participant_id, "role": role,
                 "career_level": level, "languages": ["en"], "utc_offset_hours": 1.0,

@@ -5,18 +5,19 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from pydantic import ValidationError
 
 from contracts.catalogue import example_data
 from contracts.enrolment import ParticipantEnrolled
 from contracts.matching import PairAccepted, PairConfirmed
 from contracts.policy import MatchingPolicy as CohortPolicy
 from services.matching.domain import (
-    AnswerRefused,
     Pair,
     PairStatus,
     candidate_from,
     engine_policy,
 )
+from services.runtime.errors import Conflict, NotFound
 
 NOW = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
 
@@ -54,22 +55,38 @@ def test_accepting_twice_announces_nothing_new() -> None:
 
 def test_a_decline_ends_the_proposal_and_no_answer_is_taken_after() -> None:
     pair = proposed_pair()
-    declined = pair.decline("m", NOW, "no spark")
-    assert declined.reason == "no spark" and declined.by_role.value == "mentor"
+    declined = pair.decline("m", NOW, "no_common_ground")
+    assert (declined.reason, declined.by_role.value) == ("no_common_ground", "mentor")
     assert pair.status is PairStatus.DECLINED
-    with pytest.raises(AnswerRefused):
+    with pytest.raises(Conflict) as refused:
         pair.accept("e", NOW)
+    assert refused.value.code == "pair-not-open"
 
 
-def test_only_members_of_the_pair_can_answer() -> None:
-    with pytest.raises(LookupError):
+def test_only_members_of_the_pair_can_answer_and_others_get_its_404() -> None:
+    with pytest.raises(NotFound) as stranger:
         proposed_pair().accept("stranger", NOW)
+    assert stranger.value.code == "pair-not-found"
+
+
+def test_a_decline_reason_is_a_code_never_free_text() -> None:
+    with pytest.raises(ValidationError):
+        proposed_pair().decline("m", NOW, "Dana was rude to me")
+
+
+def test_drafts_and_other_business_units_never_see_a_pair() -> None:
+    pair = proposed_pair()
+    assert pair.visible_to("bu", "m", admin=False)
+    assert pair.visible_to("bu", None, admin=True)
+    assert not pair.visible_to("bu", "stranger", admin=False)
+    assert not pair.visible_to("other-bu", "m", admin=True)
+    assert not proposed_pair(status=PairStatus.DRAFT).visible_to("bu", "m", admin=True)
 
 
 def test_a_confirmed_pair_cannot_be_declined() -> None:
     pair = proposed_pair(mentor_accepted=True)
     pair.accept("e", NOW)
-    with pytest.raises(AnswerRefused):
+    with pytest.raises(Conflict):
         pair.decline("m", NOW, None)
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.matching.conftest import OTHER_TENANT, MatchingHarness
+from services.runtime.auth import PARTICIPANT, PROGRAMME_ADMIN
+from tests.matching.conftest import OTHER_TENANT, TENANT, MatchingHarness
 
 pytestmark = pytest.mark.integration
 
@@ -73,3 +74,33 @@ async def test_unknown_cohort_is_404_and_invalid_body_is_422(harness: MatchingHa
                             headers=h.admin())
     assert bad.status_code == 422
     assert bad.headers["content-type"] == "application/problem+json"
+
+
+async def test_an_admin_who_is_also_a_participant_cannot_answer_someone_elses_pair(
+    harness: MatchingHarness,
+):
+    h = harness
+    _, pair_id = await published_pair(h)
+    both = h.token(roles=[PARTICIPANT, PROGRAMME_ADMIN], subject="sub-boss",
+                   participant_id="boss")
+    assert (await h.http.get(f"/pairs/{pair_id}", headers=both)).status_code == 200
+    for answer in ("accept", "decline"):
+        response = await h.http.post(f"/pairs/{pair_id}/{answer}", headers=both)
+        assert response.status_code == 404, response.text
+        assert response.json()["type"] == "urn:revmentor:problem:pair-not-found"
+    stored = await h.matching.store.pair(TENANT, pair_id)
+    assert stored is not None
+    assert (stored.status.value, stored.mentor_accepted, stored.mentee_accepted) == (
+        "proposed", False, False)
+
+
+async def test_a_decline_reason_is_a_code_and_free_text_is_refused(harness: MatchingHarness):
+    h = harness
+    _, pair_id = await published_pair(h)
+    response = await h.http.post(f"/pairs/{pair_id}/decline",
+                                 json={"reason": "Max Mustermann from Finance is rude"},
+                                 headers=h.participant("mentee-x"))
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["loc"] == ["body", "reason"]
+    stored = await h.matching.store.pair(TENANT, pair_id)
+    assert stored is not None and stored.status.value == "proposed"

@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
+import httpx
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 
 from contracts import Envelope, Event, decode
@@ -154,3 +161,47 @@ def metric(service: Service, name: str) -> float:
         for sample in family.samples
         if sample.name == name
     )
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def service_process(infra: Any, service: str, **settings: str) -> Iterator[str]:
+    """``python -m services.<service>`` as its own process on the test infra; yields its URL.
+
+    ``settings`` become ``REVMENTOR_<SERVICE>_<NAME>`` variables. The process is asked to stop
+    with SIGTERM (graceful shutdown) and killed if it does not within 20 seconds.
+    """
+    port = free_port()
+    prefix = f"REVMENTOR_{service.upper()}_"
+    env = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": infra.kafka_bootstrap_servers,
+           "MONGODB_URI": infra.mongodb_uri, f"{prefix}HTTP_HOST": "127.0.0.1",
+           f"{prefix}HTTP_PORT": str(port), f"{prefix}LOG_LEVEL": "WARNING",
+           **{prefix + k.upper(): v for k, v in settings.items()}}
+    process = subprocess.Popen([sys.executable, "-m", f"services.{service}"], env=env)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while not _ready(url):
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError(f"{service} did not become ready at {url}")
+            time.sleep(0.1)
+        yield url
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _ready(url: str) -> bool:
+    try:
+        return httpx.get(f"{url}/readyz", timeout=1.0).status_code == 200
+    except httpx.HTTPError:
+        return False

@@ -41,6 +41,7 @@ from services.enrolment.schemas import (
 from services.runtime.auth import Admin, Member, ParticipantOnly, Principal
 from services.runtime.errors import Conflict, Forbidden, Invalid, NotFound
 from services.runtime.http import Problem
+from services.runtime.openapi import problems
 
 Correlation = Annotated[str | None, Header(alias="X-Correlation-ID", max_length=200)]
 Limit = Annotated[int, Query(ge=1, le=500, description="Page size.")]
@@ -99,7 +100,8 @@ def routes(commands: EnrolmentCommands, importer: BulkImporter) -> APIRouter:
     async def read_cohort(cohort_id: str, who: Member) -> CohortView:
         return await cohort_view(who.business_unit, cohort_id)
 
-    @router.post("/cohorts/{cohort_id}/close", response_model=CohortView)
+    @router.post("/cohorts/{cohort_id}/close", response_model=CohortView,
+                 responses=problems(409))
     async def close_cohort(cohort_id: str, who: Admin, correlation: Correlation = None
                            ) -> CohortView:
         await commands.close_cohort(who.business_unit, cohort_id, reason=CloseReason.ADMIN,
@@ -107,7 +109,7 @@ def routes(commands: EnrolmentCommands, importer: BulkImporter) -> APIRouter:
         return await cohort_view(who.business_unit, cohort_id)
 
     @router.post("/cohorts/{cohort_id}/participants", status_code=201,
-                 response_model=ParticipantView)
+                 response_model=ParticipantView, responses=problems(409))
     async def enrol(cohort_id: str, application: Application, who: Member, response: Response,
                     correlation: Correlation = None) -> ParticipantView:
         own = who.acting_participant
@@ -133,6 +135,7 @@ def routes(commands: EnrolmentCommands, importer: BulkImporter) -> APIRouter:
         return ParticipantView.of(doc)
 
     @router.post("/cohorts/{cohort_id}/imports", response_model=ImportReportView,
+                 responses=problems(409, 413, 415),
                  openapi_extra={"requestBody": {"required": True, "content": {
                      "text/csv": {"schema": {"type": "string"}},
                      "application/x-ndjson": {"schema": {"type": "string"}}}}})

@@ -22,6 +22,7 @@ from services.matching.schemas import (
 )
 from services.runtime.auth import Admin, Member, ParticipantOnly
 from services.runtime.errors import NotFound
+from services.runtime.openapi import problems
 
 
 def routes(commands: MatchingCommands) -> APIRouter:
@@ -44,13 +45,14 @@ def routes(commands: MatchingCommands) -> APIRouter:
         return RoundView.of(await commands.round(who.business_unit, cohort_id, round_id))
 
     @router.post("/cohorts/{cohort_id}/rounds/{round_id}/pairs/{pair_id}/lock",
-                 response_model=PairView)
+                 response_model=PairView, responses=problems(409))
     async def lock_pair(cohort_id: str, round_id: str, pair_id: str, who: Admin) -> PairView:
         """Keep this draft pair whatever later re-solving of the draft does."""
         pair = await commands.lock_pair(who.business_unit, cohort_id, round_id, pair_id)
         return PairView.of(pair)
 
-    @router.post("/cohorts/{cohort_id}/rounds/{round_id}/fixed-pairs", response_model=RoundView)
+    @router.post("/cohorts/{cohort_id}/rounds/{round_id}/fixed-pairs", response_model=RoundView,
+                 responses=problems(409))
     async def add_fixed_pair(cohort_id: str, round_id: str, body: FixedPairRequest, who: Admin
                              ) -> RoundView:
         """Re-solve the draft with this pair (and every locked one) fixed."""
@@ -58,7 +60,8 @@ def routes(commands: MatchingCommands) -> APIRouter:
                                       mentor_id=body.mentor_id, mentee_id=body.mentee_id)
         return RoundView.of(rnd)
 
-    @router.post("/cohorts/{cohort_id}/rounds/{round_id}/publish", response_model=RoundView)
+    @router.post("/cohorts/{cohort_id}/rounds/{round_id}/publish", response_model=RoundView,
+                 responses=problems(409))
     async def publish_round(cohort_id: str, round_id: str, who: Admin) -> RoundView:
         """Announce a draft: PairProposed for each pair and MatchingRoundCompleted."""
         return RoundView.of(await commands.publish_round(who.business_unit, cohort_id, round_id))
@@ -80,14 +83,14 @@ def routes(commands: MatchingCommands) -> APIRouter:
         pairs = await commands.own_pairs(who.business_unit, _acting(who.acting_participant))
         return [PairView.of(p) for p in pairs]
 
-    @router.post("/pairs/{pair_id}/accept", response_model=PairView)
+    @router.post("/pairs/{pair_id}/accept", response_model=PairView, responses=problems(409))
     async def accept_pair(pair_id: str, who: ParticipantOnly) -> PairView:
         """Say yes to your own proposal; the second yes confirms the mentorship."""
         pair = await commands.answer(who.business_unit, pair_id,
                                      _acting(who.acting_participant), accept=True)
         return PairView.of(pair)
 
-    @router.post("/pairs/{pair_id}/decline", response_model=PairView)
+    @router.post("/pairs/{pair_id}/decline", response_model=PairView, responses=problems(409))
     async def decline_pair(pair_id: str, who: ParticipantOnly,
                            body: DeclineRequest | None = None) -> PairView:
         """Say no: both return to the pool and this pair is never proposed again."""

@@ -17,6 +17,7 @@ from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import BaseModel, Field
 from pymongo.errors import PyMongoError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -87,6 +88,11 @@ def _title(status: int) -> str:
         return "Error"
 
 
+class Readiness(BaseModel):
+    ready: bool
+    checks: dict[str, bool] = Field(description="Each dependency: reachable or not.")
+
+
 def operations_router(
     metrics: ServiceMetrics, ready: Callable[[], Awaitable[dict[str, bool]]]
 ) -> APIRouter:
@@ -97,13 +103,16 @@ def operations_router(
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    @router.get("/readyz")
+    @router.get("/readyz", response_model=Readiness,
+                responses={503: {"model": Readiness, "description": "A dependency is down"}})
     async def readyz() -> Response:
         checks = await ready()
         status = 200 if all(checks.values()) else 503
         return JSONResponse({"ready": status == 200, "checks": checks}, status_code=status)
 
-    @router.get("/metrics")
+    @router.get("/metrics", response_class=Response,
+                responses={200: {"content": {CONTENT_TYPE_LATEST: {"schema": {"type": "string"}}},
+                                 "description": "Prometheus text exposition"}})
     async def prometheus_metrics() -> Response:
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 

@@ -26,6 +26,7 @@ from services.runtime.kafka import create_broker, record_sender
 from services.runtime.log import get_logger
 from services.runtime.metrics import ServiceMetrics
 from services.runtime.mongo import connect, ping
+from services.runtime.openapi import document_problems
 from services.runtime.outbox import Outbox
 from services.runtime.relay import OutboxRelay
 from services.runtime.settings import ServiceSettings
@@ -152,4 +153,5 @@ class Service:
         app.include_router(operations_router(self.metrics, self.readiness))
         for router in routers:
             app.include_router(router)
+        document_problems(app)
         return app

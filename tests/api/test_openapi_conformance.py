@@ -1,0 +1,114 @@
+"""Both services, as their own processes on the real infrastructure, keep their OpenAPI promise.
+
+A bounded schemathesis run per service: every operation, valid and invalid generated requests
+(a fixed seed, a few dozen each), sent as an admin and as a participant, judged by schemathesis'
+conformance checks. No answer may be a server error, and every answer's status, media type,
+headers and body must be what the document says.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, given, settings
+from schemathesis import GenerationMode
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from tests.harness import Tokens, service_process
+
+pytestmark = pytest.mark.integration
+
+SECRET = "conformance-secret-0123456789-0123456789"
+CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
+          response_headers_conformance, response_schema_conformance]
+EXAMPLES_PER_OPERATION = 20
+TOKENS = Tokens(SECRET)
+CALLERS = [TOKENS.admin(), TOKENS.participant("e-1001")]
+
+
+def conforms(url: str, known: dict[str, str] | None = None) -> list[str]:
+    """Run every operation of the service at ``url``; the labels of those that were checked.
+
+    Besides random path parameters (mostly 404s), an operation naming a ``known`` one (an
+    existing cohort, an enrolled participant) is also run with it, to reach past the lookup.
+    """
+    schema = schemathesis.openapi.from_url(f"{url}/openapi.json")
+    checked = []
+    for result in schema.get_all_operations():
+        operation = result.ok()
+        raw = operation.definition.raw
+        names = {p["name"] for p in raw.get("parameters", []) if p["in"] == "path"}
+        takes_input = bool(raw.get("parameters") or raw.get("requestBody"))
+        runs: list[tuple[GenerationMode, dict[str, str]]] = [(GenerationMode.POSITIVE, {})]
+        if takes_input:
+            runs.append((GenerationMode.NEGATIVE, {}))
+        fixed = {k: v for k, v in (known or {}).items() if k in names}
+        if fixed:
+            runs.append((GenerationMode.POSITIVE, fixed))
+        for mode, path_parameters in runs:
+            strategy = operation.as_strategy(generation_mode=mode,
+                                             path_parameters=path_parameters or None)
+
+            @settings(max_examples=EXAMPLES_PER_OPERATION, derandomize=True, deadline=None,
+                      database=None, suppress_health_check=list(HealthCheck))
+            @given(case=strategy)
+            def check(case: Any) -> None:
+                for headers in CALLERS:
+                    case.call_and_validate(base_url=url, headers=headers, checks=CHECKS)
+
+            check()
+        checked.append(operation.label)
+    return checked
+
+
+@pytest.fixture(scope="module")
+def enrolment(infra: Any) -> Iterator[tuple[str, dict[str, str]]]:
+    """The running service, and a cohort with one enrolled participant in it."""
+    with service_process(infra, "enrolment", jwt_secret=SECRET) as url:
+        cohort = httpx.post(f"{url}/cohorts", headers=CALLERS[0], json={
+            "name": "Conformance", "languages": ["en"], "closes_at": "2199-01-01T00:00:00Z"})
+        assert cohort.status_code == 201, cohort.text
+        cohort_id = cohort.json()["cohort_id"]
+        enrolled = httpx.post(f"{url}/cohorts/{cohort_id}/participants", headers=CALLERS[1],
+                              json={"role": "mentor", "name": "Lea", "email": "lea@example.com",
+                                    "department": "IT", "career_level": 2, "languages": ["en"],
+                                    "time_zone": "Europe/Berlin", "consent": True})
+        assert enrolled.status_code == 201, enrolled.text
+        yield url, {"cohort_id": cohort_id, "participant_id": "e-1001"}
+
+
+@pytest.fixture(scope="module")
+def matching_url(infra: Any) -> Iterator[str]:
+    with service_process(infra, "matching", jwt_secret=SECRET,
+                         consumer_start_from="latest") as url:
+        yield url
+
+
+def test_enrolment_answers_as_its_document_says(enrolment: tuple[str, dict[str, str]]) -> None:
+    url, known = enrolment
+    assert len(conforms(url, known)) == 13
+
+
+def test_matching_answers_as_its_document_says(matching_url: str) -> None:
+    assert len(conforms(matching_url)) == 14
+
+
+def test_every_error_is_documented_as_problem_json(enrolment: tuple[str, dict[str, str]]
+                                                    ) -> None:
+    document = httpx.get(f"{enrolment[0]}/openapi.json").json()
+    operation = document["paths"]["/cohorts/{cohort_id}/participants"]["post"]
+    assert sorted(operation["responses"]) == ["201", "400", "401", "403", "404", "409", "413", "422",
+                                              "503"]
+    for status, response in operation["responses"].items():
+        if int(status) >= 400:
+            assert list(response["content"]) == ["application/problem+json"], status

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 
 from contracts.enrolment import Role
 from contracts.matching import PairDeclined, RoundTrigger
+from contracts.policy import Objective
 from services.matching.domain import (
     ACTIVE,
     OPEN,
@@ -26,7 +27,6 @@ from services.matching.domain import (
 from services.matching.domain import (
     Pair as PairModel,
 )
-from services.matching.domain import engine_policy as to_engine_policy
 from services.matching.engine import match
 from services.matching.store import CohortView, MatchingStore
 from services.runtime.outbox import UnitOfWork
@@ -60,16 +60,18 @@ class Matchmaker:
         )
         kept = pair_keys(active)
         wanted = set(fixed)
-        policy = to_engine_policy(cohort.policy, objective)
+        chosen_objective = Objective(objective) if objective else cohort.policy.objective
         started = time.perf_counter()
-        result = match(mentors, mentees, policy, declined, [*kept, *wanted])
+        result = match(
+            mentors, mentees, cohort.policy, declined, [*kept, *wanted], objective=chosen_objective
+        )
         seconds = time.perf_counter() - started
         rnd = Round(
             round_id or new_round_id(now),
             cohort.tenant_id,
             cohort.cohort_id,
             trigger,
-            policy.objective,
+            chosen_objective,
         )
         for chosen in result.pairs:
             if (chosen.mentor_id, chosen.mentee_id) in kept:

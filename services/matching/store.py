@@ -16,8 +16,8 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from contracts.enrolment import Role
 from contracts.matching import RoundTrigger
 from contracts.policy import MatchingPolicy as CohortPolicy
-from services.matching.cohort import Candidate
 from services.matching.domain import ACTIVE, Pair, PairStatus, Round
+from services.matching.engine import Candidate
 from services.runtime.mongo import Database
 
 Session = AsyncClientSession | None

@@ -20,7 +20,8 @@ What is measured, in one process and on the same instance:
 * matched: number of proposed pairs.
 
 Policy: mentor capacity from --capacity, minimum level gap 1, cross-department 'preferred',
-time-zone gap 3 h, reporting lines excluded, default weights, objective from --objective.
+time-zone gap 3 h, reporting lines excluded, WEIGHTS (topic fit first, the rest refining it),
+objective from --objective.
 The cohort mimics an enterprise programme: ~20 departments of uneven size, career levels 1-10
 with mentors mostly junior and mentees mostly senior, 40 topics (25 'digital' ones mentors
 teach, 15 'experience' ones mentees teach back) with skewed popularity, six languages with
@@ -42,10 +43,11 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # runnable from a plain checkout
 
+from contracts.enrolment import PreferredFormat
+from contracts.policy import CrossDepartment, MatchingPolicy, Objective, ScoringWeights
 from services.matching.engine import (
     EXACT_DENSE_CELLS,
     Candidate,
-    MatchingPolicy,
     MatchResult,
     exact_match,
     match,
@@ -78,7 +80,14 @@ SITES = (
     (8.0, 0.07),
     (9.0, 0.04),
 )
-FORMATS = (("either", 0.5), ("video", 0.3), ("in_person", 0.2))
+FORMATS = (
+    (PreferredFormat.EITHER, 0.5),
+    (PreferredFormat.VIDEO, 0.3),
+    (PreferredFormat.IN_PERSON, 0.2),
+)
+WEIGHTS = ScoringWeights(
+    topic_fit=0.45, reverse_topic_fit=0.15, format=0.10, cross_department=0.15, goal_similarity=0.15
+)
 GOAL_WORDS = (
     "understand digital habits younger colleagues improve visibility online build personal brand "
     "adopt artificial intelligence daily work automate reports share leadership experience "
@@ -208,10 +217,11 @@ def run(args: argparse.Namespace) -> dict[str, float | int | None]:
     policy = MatchingPolicy(
         mentor_capacity=args.capacity,
         min_level_gap=1,
-        cross_department="preferred",
+        cross_department=CrossDepartment.PREFERRED,
         max_timezone_gap_hours=3.0,
         exclude_reporting_line=True,
-        objective=args.objective,
+        weights=WEIGHTS,
+        objective=Objective(args.objective),
     )
     start = time.perf_counter()
     result = match(mentors, mentees, policy, declined=declined)

@@ -40,7 +40,7 @@ class ScoringWeights(BaseModel):
     by default: the programme is about the junior teaching the senior, learning back is a bonus.
     """
 
-    model_config = ConfigDict(frozen=True, extra="ignore")
+    model_config = ConfigDict(frozen=True, extra="ignore", allow_inf_nan=False)
 
     topic_fit: float = Field(
         1.0, ge=0, description="Weight of mentor's offered topics matching mentee's wanted ones."
@@ -60,7 +60,7 @@ class ScoringWeights(BaseModel):
 class MatchingPolicy(BaseModel):
     """The cohort's matching rules, fixed when it opens so every round is reproducible."""
 
-    model_config = ConfigDict(frozen=True, extra="ignore")
+    model_config = ConfigDict(frozen=True, extra="ignore", allow_inf_nan=False)
 
     mode: MatchingMode = Field(MatchingMode.BATCH, description="When matching rounds run.")
     mentor_capacity: int = Field(

@@ -26,7 +26,6 @@ from services.matching.domain import (
     Round,
     RoundSummary,
     candidate_from,
-    engine_policy,
     new_round_id,
     pair_from,
     pair_keys,
@@ -239,12 +238,13 @@ class MatchingCommands:
         )
         kept = pair_keys(active)
         wanted = set(fixed)
-        policy = engine_policy(cohort.policy, objective.value if objective else None)
+        chosen_objective = objective or cohort.policy.objective
         started = time.perf_counter()
-        result = match(mentors, mentees, policy, declined, [*kept, *wanted])
+        result = match(mentors, mentees, cohort.policy, declined, [*kept, *wanted],
+                       objective=chosen_objective)
         seconds = time.perf_counter() - started
         rnd = Round(round_id or new_round_id(now), cohort.tenant_id, cohort.cohort_id, trigger,
-                    Objective(policy.objective))
+                    chosen_objective)
         for chosen in result.pairs:
             if (chosen.mentor_id, chosen.mentee_id) in kept:
                 continue

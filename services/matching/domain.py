@@ -1,8 +1,8 @@
 """The matching service's business rules: the pool, proposed pairs and both sides' answers.
 
 Pure: no I/O. A proposal becomes a mentorship only when both people say yes; a decline returns
-both to the pool and excludes the pair for good. The engine chooses pairs; this module turns its
-choices and people's answers into facts (events), and raises a
+both to the pool and excludes the pair for good. The engine (``engine/``) chooses pairs; this
+module turns its choices and people's answers into facts (events), and raises a
 :class:`~services.runtime.errors.Violation` when a request breaks a rule.
 """
 
@@ -28,8 +28,7 @@ from contracts.matching import (
 )
 from contracts.policy import MatchingMode, Objective
 from contracts.policy import MatchingPolicy as CohortPolicy
-from services.matching.cohort import FACTORS, Candidate, MatchingPolicy
-from services.matching.engine import MatchResult, ProposedPair
+from services.matching.engine import FACTORS, Candidate, MatchResult, ProposedPair, factor_weight
 from services.runtime.errors import Conflict, NotFound
 
 WITHDRAWN = "participant_withdrew"
@@ -163,16 +162,15 @@ class Pair:
 
     def proposed(self, policy: CohortPolicy, now: datetime) -> PairProposed:
         """The public announcement, with each factor's weight, value and contribution."""
-        weights = engine_policy(policy)
         factors = []
         for name in FACTORS:
             contribution = self.explanation.get(name, 0.0)
-            weight = weights.weight(name)
+            weight = factor_weight(policy, name)
             factors.append(
                 ScoreFactor(
                     factor=name,
                     weight=weight,
-                    contribution=contribution,  # type: ignore[arg-type]
+                    contribution=contribution,
                     value=min(1.0, contribution / weight) if weight else 0.0,
                 )
             )
@@ -316,21 +314,8 @@ def candidate_from(enrolled: ParticipantEnrolled) -> Candidate:
         topics_wanted=frozenset(enrolled.topics_wanted),
         languages=frozenset(enrolled.languages),
         utc_offset_hours=enrolled.utc_offset_hours,
-        format=enrolled.preferred_format.value,  # type: ignore[arg-type]
+        format=enrolled.preferred_format,
         goals=enrolled.goals,
-    )
-
-
-def engine_policy(policy: CohortPolicy, objective: str | None = None) -> MatchingPolicy:
-    """The engine's policy from the cohort's, optionally with another objective for one round."""
-    return MatchingPolicy(
-        mentor_capacity=policy.mentor_capacity,
-        min_level_gap=policy.min_level_gap,
-        cross_department=policy.cross_department.value,  # type: ignore[arg-type]
-        max_timezone_gap_hours=policy.max_timezone_gap_hours,
-        exclude_reporting_line=policy.exclude_reporting_line,
-        weights=policy.weights.model_dump(),
-        objective=(objective or policy.objective.value),  # type: ignore[arg-type]
     )
 
 

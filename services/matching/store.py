@@ -20,8 +20,8 @@ from contracts.enrolment import Role
 from contracts.matching import RoundStatistics, RoundTrigger
 from contracts.policy import MatchingPolicy as CohortPolicy
 from contracts.policy import Objective
-from services.matching.cohort import Candidate
 from services.matching.domain import OPEN, Cohort, Pair, PairStatus, Round, RoundSummary
+from services.matching.engine import Candidate
 from services.runtime.mongo import Database
 
 Session = AsyncClientSession | None

@@ -15,7 +15,6 @@ from services.matching.domain import (
     Pair,
     PairStatus,
     candidate_from,
-    engine_policy,
 )
 from services.runtime.errors import Conflict, NotFound
 
@@ -106,11 +105,3 @@ def test_engine_sees_the_reporting_line_and_no_personal_contact_data() -> None:
     candidate = candidate_from(enrolled)
     assert candidate.manager_chain == ("boss",)
     assert not hasattr(candidate, "email") and not hasattr(candidate, "name")
-
-
-def test_cohort_policy_maps_to_the_engine_policy_with_an_objective_override() -> None:
-    policy = CohortPolicy(mentor_capacity=3, min_level_gap=4)
-    mapped = engine_policy(policy, "max_matched")
-    assert (mapped.mentor_capacity, mapped.min_level_gap, mapped.objective) == (3, 4,
-                                                                                "max_matched")
-    assert mapped.weights["topic_fit"] == policy.weights.topic_fit

@@ -5,38 +5,24 @@ from __future__ import annotations
 import math
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 
-from services.matching.engine import (
-    FACTORS,
-    Candidate,
-    CrossDepartment,
-    MatchingPolicy,
-    SearchBudget,
-    match,
+from contracts.enrolment import PreferredFormat
+from contracts.matching import ScoreFactorName
+from contracts.policy import CrossDepartment, MatchingPolicy
+from services.matching.engine import FACTORS, SearchBudget, match
+from tests.unit.matching.strategies import (
+    CHECKS,
+    PRUNED,
+    Cohort,
+    allowed,
+    cohort_policy,
+    cohorts,
+    person,
+    policies,
+    reference_score,
+    weighted,
 )
-from tests.unit.matching.test_engine_constraints import Cohort, cohorts, policies
-from tests.unit.matching.test_engine_optimality import allowed, reference_score
-
-CHECKS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-PRUNED = SearchBudget(complete_pairs=0, per_mentee=2, per_mentor=1, block_cells=8)
-
-
-def person(pid: str, level: int, **overrides: object) -> Candidate:
-    fields: dict[str, object] = {
-        "participant_id": pid,
-        "department": "it",
-        "manager_chain": (),
-        "level": level,
-        "topics_offered": frozenset(),
-        "topics_wanted": frozenset(),
-        "languages": frozenset({"en"}),
-        "utc_offset_hours": 0.0,
-        "format": "either",
-        "goals": "",
-    }
-    fields.update(overrides)
-    return Candidate(**fields)  # type: ignore[arg-type]
 
 
 @CHECKS
@@ -118,7 +104,8 @@ def test_statistics_agree_with_the_pairs(cohort: Cohort, policy: MatchingPolicy)
     mentors, mentees, declined = cohort
     result = match(mentors, mentees, policy, declined=declined)
     stats = result.stats
-    department = {c.participant_id: c.department for c in [*mentors, *mentees]}
+    mentor_department = {c.participant_id: c.department for c in mentors}
+    mentee_department = {c.participant_id: c.department for c in mentees}
     assert stats.pairs == len(result.pairs)
     assert stats.total_score == pytest.approx(sum(p.score for p in result.pairs))
     assert stats.matched_mentors == len({p.mentor_id for p in result.pairs})
@@ -126,14 +113,16 @@ def test_statistics_agree_with_the_pairs(cohort: Cohort, policy: MatchingPolicy)
     assert sum(stats.unmatched_mentors.values()) == len(mentors) - stats.matched_mentors
     if result.pairs:
         assert stats.mean_score == pytest.approx(stats.total_score / stats.pairs)
+        # one id may be enrolled on both sides, with a department per enrolment
         cross = sum(
-            department[p.mentor_id] != department[p.mentee_id] for p in result.pairs
-        )  # mentor and mentee may be the same id only in different roles, never in one pair
+            mentor_department[p.mentor_id] != mentee_department[p.mentee_id]
+            for p in result.pairs
+        )
         assert stats.cross_department_share == pytest.approx(cross / stats.pairs)
 
 
 def test_declined_all_when_the_only_partner_declined() -> None:
-    result = match([person("m", 1)], [person("e", 5)], MatchingPolicy(), declined={("m", "e")})
+    result = match([person("m", 1)], [person("e", 5)], cohort_policy(), declined={("m", "e")})
     assert result.pairs == ()
     assert {(u.participant_id, u.reason) for u in result.unmatched} == {
         ("e", "declined_all"),
@@ -145,7 +134,7 @@ def test_capacity_exhausted_when_the_only_mentor_is_taken() -> None:
     mentor = person("m", 1, topics_offered=frozenset({"ai"}))
     keen = person("keen", 5, topics_wanted=frozenset({"ai"}))
     other = person("other", 5)
-    result = match([mentor], [keen, other], MatchingPolicy(weights={"topic_fit": 1.0}))
+    result = match([mentor], [keen, other], weighted(topic_fit=1.0))
     assert [(p.mentor_id, p.mentee_id) for p in result.pairs] == [("m", "keen")]
     assert [(u.participant_id, u.reason) for u in result.unmatched] == [
         ("other", "capacity_exhausted")
@@ -153,13 +142,13 @@ def test_capacity_exhausted_when_the_only_mentor_is_taken() -> None:
 
 
 def test_no_feasible_partner_for_a_mentor_more_senior_than_every_mentee() -> None:
-    result = match([person("boss", 9)], [person("e", 5)], MatchingPolicy())
+    result = match([person("boss", 9)], [person("e", 5)], cohort_policy())
     assert {u.reason for u in result.unmatched} == {"no_feasible_partner"}
 
 
 def test_capacity_exhausted_when_the_mentor_is_filled_by_a_locked_pair() -> None:
     mentor, first, second = person("m", 1), person("e1", 5), person("e2", 5)
-    result = match([mentor], [first, second], MatchingPolicy(), fixed=[("m", "e1")])
+    result = match([mentor], [first, second], cohort_policy(), fixed=[("m", "e1")])
     assert [(p.mentee_id, p.locked) for p in result.pairs] == [("e1", True)]
     assert [(u.participant_id, u.reason) for u in result.unmatched] == [
         ("e2", "capacity_exhausted")
@@ -167,27 +156,32 @@ def test_capacity_exhausted_when_the_mentor_is_filled_by_a_locked_pair() -> None
 
 
 def test_format_clash_is_allowed_but_earns_no_format_points() -> None:
-    mentor = person("m", 1, format="in_person")
-    mentee = person("e", 5, format="video")
-    (pair,) = match([mentor], [mentee], MatchingPolicy()).pairs
-    assert pair.explanation["format"] == 0.0
+    mentor = person("m", 1, format=PreferredFormat.IN_PERSON)
+    mentee = person("e", 5, format=PreferredFormat.VIDEO)
+    (pair,) = match([mentor], [mentee], cohort_policy()).pairs
+    assert pair.explanation[ScoreFactorName.FORMAT] == 0.0
 
 
 @pytest.mark.parametrize(
-    ("rule", "bonus"), [("preferred", 0.15), ("required", 0.0), ("ignored", 0.0)]
+    ("rule", "bonus"),
+    [
+        (CrossDepartment.PREFERRED, 0.15),
+        (CrossDepartment.REQUIRED, 0.0),
+        (CrossDepartment.IGNORED, 0.0),
+    ],
 )
 def test_cross_department_bonus_counts_only_when_preferred(
     rule: CrossDepartment, bonus: float
 ) -> None:
     mentor, mentee = person("m", 1, department="hr"), person("e", 5, department="it")
-    (pair,) = match([mentor], [mentee], MatchingPolicy(cross_department=rule)).pairs
-    assert pair.explanation["cross_department"] == pytest.approx(bonus)
+    (pair,) = match([mentor], [mentee], cohort_policy(cross_department=rule)).pairs
+    assert pair.explanation[ScoreFactorName.CROSS_DEPARTMENT] == pytest.approx(bonus)
 
 
 def test_zero_weight_factor_contributes_nothing() -> None:
     mentor = person("m", 1, topics_offered=frozenset({"ai"}), goals="prompt writing")
     mentee = person("e", 5, topics_wanted=frozenset({"ai"}), goals="prompt writing")
-    (pair,) = match([mentor], [mentee], MatchingPolicy(weights={"goal_similarity": 1.0})).pairs
+    (pair,) = match([mentor], [mentee], weighted(goal_similarity=1.0)).pairs
     assert pair.explanation == {
         "topic_fit": 0.0,
         "reverse_topic_fit": 0.0,
@@ -202,7 +196,7 @@ def test_zero_weight_factor_contributes_nothing() -> None:
 def test_reverse_topic_fit_measures_what_the_mentee_teaches_back() -> None:
     mentor = person("m", 1, topics_wanted=frozenset({"leadership", "budgeting"}))
     mentee = person("e", 5, topics_offered=frozenset({"leadership"}))
-    policy = MatchingPolicy(weights={"reverse_topic_fit": 1.0})
+    policy = weighted(reverse_topic_fit=1.0)
     (pair,) = match([mentor], [mentee], policy).pairs
-    assert pair.explanation["reverse_topic_fit"] == pytest.approx(0.5)
+    assert pair.explanation[ScoreFactorName.REVERSE_TOPIC_FIT] == pytest.approx(0.5)
     assert pair.reverse_shared_topics == ("leadership",)

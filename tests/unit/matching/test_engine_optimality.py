@@ -4,7 +4,6 @@ large-cohort path against the exact optimum of a realistic cohort."""
 from __future__ import annotations
 
 import itertools
-import math
 from unittest import mock
 
 import numpy as np
@@ -14,83 +13,30 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy.sparse.csgraph import maximum_bipartite_matching
 
-from services.matching import assignment, scoring
-from services.matching.auction import FINE_EPSILON
-from services.matching.cohort import goal_terms
+from contracts.policy import MatchingPolicy, Objective
 from services.matching.engine import (
-    Candidate,
-    MatchingPolicy,
     MatchResult,
     SearchBudget,
+    assignment,
     exact_match,
     match,
+    scoring,
 )
-from services.matching.shortlists import CHUNK, top_k_per_column
-from tests.unit.matching.test_engine_constraints import Cohort, cohorts, policies
+from services.matching.engine.auction import FINE_EPSILON
+from services.matching.engine.shortlists import CHUNK, top_k_per_column
+from tests.unit.matching.strategies import (
+    Cohort,
+    allowed,
+    cohort_policy,
+    cohorts,
+    enterprise_cohort,
+    person,
+    policies,
+    reference_score,
+)
 
+MAX_SCORE, MAX_MATCHED = Objective.MAX_SCORE, Objective.MAX_MATCHED
 CHECKS = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-WORDS = "ai video social data cloud leadership budget network strategy coaching trust".split()
-
-
-def enterprise_cohort(n_mentors: int, n_mentees: int, seed: int) -> Cohort:
-    """A seeded cohort shaped like the benchmark's: junior mentors, senior mentees, popular
-    topics, mostly English, clustered time zones, a few reporting lines and declines."""
-    rng = np.random.default_rng(seed)
-    topics = [f"topic-{i}" for i in range(20)]
-    popular = 1.0 / np.arange(1, 21)
-    popular /= popular.sum()
-
-    def person(pid: str, levels: tuple[int, int], boss: str) -> Candidate:
-        return Candidate(
-            participant_id=pid,
-            department=f"dept-{rng.integers(8)}",
-            manager_chain=(boss,) if rng.random() < 0.1 else (),
-            level=int(rng.integers(*levels)),
-            topics_offered=frozenset(rng.choice(topics, rng.integers(1, 5), False, popular)),
-            topics_wanted=frozenset(rng.choice(topics, rng.integers(1, 4), False, popular)),
-            languages=frozenset({"en", "de"} if rng.random() < 0.3 else {"en"}),
-            utc_offset_hours=float(rng.choice([-5.0, 0.0, 1.0, 2.0, 8.0])),
-            format=str(rng.choice(["in_person", "video", "either"])),  # type: ignore[arg-type]
-            goals=" ".join(rng.choice(WORDS, 5)),
-        )
-
-    mentors = [person(f"m{i}", (1, 6), f"e{i}") for i in range(n_mentors)]
-    mentees = [person(f"e{i}", (4, 11), "ceo") for i in range(n_mentees)]
-    declined = {(f"m{rng.integers(n_mentors)}", f"e{rng.integers(n_mentees)}") for _ in range(20)}
-    return mentors, mentees, declined
-
-
-def allowed(
-    m: Candidate, e: Candidate, policy: MatchingPolicy, declined: set[tuple[str, str]]
-) -> bool:
-    """Every hard rule, written out independently of the engine."""
-    return (
-        m.level <= e.level - policy.min_level_gap
-        and bool(m.languages & e.languages)
-        and abs(m.utc_offset_hours - e.utc_offset_hours) <= policy.max_timezone_gap_hours
-        and m.participant_id != e.participant_id
-        and not (
-            policy.exclude_reporting_line
-            and (m.participant_id in e.manager_chain or e.participant_id in m.manager_chain)
-        )
-        and not (policy.cross_department == "required" and m.department == e.department)
-        and (m.participant_id, e.participant_id) not in declined
-    )
-
-
-def reference_score(m: Candidate, e: Candidate, policy: MatchingPolicy) -> float:
-    """The documented score formula, written out independently of the engine."""
-    a, b = goal_terms(m.goals), goal_terms(e.goals)
-    factors = {
-        "topic_fit": len(m.topics_offered & e.topics_wanted) / max(len(e.topics_wanted), 1),
-        "reverse_topic_fit": len(e.topics_offered & m.topics_wanted) / max(len(m.topics_wanted), 1),
-        "format": 0.0 if {m.format, e.format} == {"in_person", "video"} else 1.0,
-        "cross_department": float(m.department != e.department)
-        if policy.cross_department == "preferred"
-        else 0.0,
-        "goal_similarity": len(a & b) / math.sqrt(len(a) * len(b)) if a and b else 0.0,
-    }
-    return sum(policy.weights.get(f, 0.0) * v for f, v in factors.items())
 
 
 def brute_force(cohort: Cohort, policy: MatchingPolicy) -> tuple[int, float]:
@@ -155,10 +101,8 @@ def test_max_matched_pairs_at_least_as_many_people_as_max_score(
     cohort: Cohort, policy: MatchingPolicy
 ) -> None:
     mentors, mentees, declined = cohort
-    by_score = MatchingPolicy(**{**policy.__dict__, "objective": "max_score"})
-    by_count = MatchingPolicy(**{**policy.__dict__, "objective": "max_matched"})
-    scored = match(mentors, mentees, by_score, declined=declined)
-    counted = match(mentors, mentees, by_count, declined=declined)
+    scored = match(mentors, mentees, policy, declined=declined, objective=Objective.MAX_SCORE)
+    counted = match(mentors, mentees, policy, declined=declined, objective=Objective.MAX_MATCHED)
     assert counted.stats.pairs >= scored.stats.pairs
     assert counted.stats.total_score <= scored.stats.total_score + 1e-9
 
@@ -169,7 +113,7 @@ def test_pruned_search_stays_near_the_exact_optimum_on_a_realistic_cohort(
     auction: bool, capacity: int
 ) -> None:
     mentors, mentees, declined = enterprise_cohort(300, 360, seed=11)
-    policy = MatchingPolicy(mentor_capacity=capacity, max_timezone_gap_hours=3.0)
+    policy = cohort_policy(mentor_capacity=capacity, max_timezone_gap_hours=3.0)
     pruned = SearchBudget(complete_pairs=0)
     with mock.patch.object(assignment, "AUCTION_FROM_BIDDERS", 1 if auction else 10**9):
         result = match(mentors, mentees, policy, declined=declined, budget=pruned)
@@ -182,7 +126,7 @@ def test_pruned_search_stays_near_the_optimum_with_a_goal_vocabulary_wider_than_
     None
 ):
     mentors, mentees, declined = enterprise_cohort(200, 240, seed=5)
-    policy = MatchingPolicy(max_timezone_gap_hours=3.0)
+    policy = cohort_policy(max_timezone_gap_hours=3.0)
     with mock.patch.object(scoring, "SCREEN_GOAL_COLUMNS", 4):  # the SVD-projected goal screen
         result = match(mentors, mentees, policy, declined=declined, budget=SearchBudget(0))
     best = exact_match(mentors, mentees, policy, declined=declined).stats.total_score
@@ -190,27 +134,16 @@ def test_pruned_search_stays_near_the_optimum_with_a_goal_vocabulary_wider_than_
 
 
 def test_mentor_capacity_above_one_is_used() -> None:
-    def person(pid: str, level: int) -> Candidate:
-        return Candidate(
-            participant_id=pid,
-            department="it",
-            manager_chain=(),
-            level=level,
-            topics_offered=frozenset({"ai"}),
-            topics_wanted=frozenset({"ai"}),
-            languages=frozenset({"en"}),
-            utc_offset_hours=0.0,
-        )
-
-    seniors = [person(f"e{i}", 8) for i in range(4)]
-    result = match([person("m", 2)], seniors, MatchingPolicy(mentor_capacity=3))
+    ai = {"topics_offered": frozenset({"ai"}), "topics_wanted": frozenset({"ai"})}
+    seniors = [person(f"e{i}", 8, **ai) for i in range(4)]
+    result = match([person("m", 2, **ai)], seniors, cohort_policy(mentor_capacity=3))
     assert result.stats.pairs == 3
     assert [u.reason for u in result.unmatched] == ["capacity_exhausted"]
 
 
 def test_same_cohort_gives_the_same_proposal() -> None:
     mentors, mentees, declined = enterprise_cohort(120, 150, seed=3)
-    policy = MatchingPolicy(max_timezone_gap_hours=3.0)
+    policy = cohort_policy(max_timezone_gap_hours=3.0)
     budget = SearchBudget(complete_pairs=0)
     first = match(mentors, mentees, policy, declined=declined, budget=budget)
     again = match(mentors, mentees, policy, declined=declined, budget=budget)
@@ -256,8 +189,8 @@ def test_large_cohort_assignment_finds_a_maximum_matching_with_near_best_score(
     score = rng.integers(1, 20, len(mentor)) / 20.0
     cap = np.full(n_mentors, capacity, np.int64)
     with mock.patch.object(assignment, "AUCTION_FROM_BIDDERS", 1 if auction else 10**9):
-        m, e = assignment.solve_sparse(cap, mentor, mentee, score, "max_score", complete=False)
-    best_m, best_e = assignment.solve_sparse(cap, mentor, mentee, score, "max_matched", True)
+        m, e = assignment.solve_sparse(cap, mentor, mentee, score, MAX_SCORE, complete=False)
+    best_m, best_e = assignment.solve_sparse(cap, mentor, mentee, score, MAX_MATCHED, True)
     assert len(set(e.tolist())) == len(e)
     assert np.bincount(m, minlength=n_mentors).max(initial=0) <= capacity
     lookup = dict(zip(keys.tolist(), score.tolist(), strict=True))

@@ -13,29 +13,31 @@ from collections.abc import Collection, Iterable, Sequence
 import numpy as np
 from numpy.typing import NDArray
 
-from services.matching.assignment import solve_sparse
-from services.matching.candidates import (
+from contracts.matching import ScoreFactorName
+from contracts.policy import MatchingPolicy, Objective
+from services.matching.engine.assignment import solve_sparse
+from services.matching.engine.candidates import (
     REACH_DECLINED_ONLY,
     REACH_FEASIBLE,
     Candidates,
     SearchBudget,
     screen,
 )
-from services.matching.cohort import FACTORS, Candidate, MatchingPolicy, Objective, encode_sides
-from services.matching.feasibility import (
+from services.matching.engine.encoding import Candidate, encode_sides
+from services.matching.engine.feasibility import (
     attribute_feasible,
     declined_pairs,
     excluded_pairs,
     feasible,
 )
-from services.matching.outcome import (
+from services.matching.engine.outcome import (
     MatchResult,
     ProposedPair,
     Unmatched,
     UnmatchedReason,
     summarise,
 )
-from services.matching.scoring import pair_factors, total
+from services.matching.engine.scoring import FACTORS, pair_factors, total
 
 MAX_RESIDUAL_ROUNDS = 8
 _REACH_CELLS = 2_000_000  # pairs checked at once when looking past the first round's pool
@@ -144,7 +146,7 @@ class MatchingRun:
             if len(pool_m) == 0 or len(pool_e) == 0:
                 return
             found = self.screen(pool_m, pool_e, budget)
-            if len(found.mentor) == 0 or self.solve(found, "max_matched") == 0:
+            if len(found.mentor) == 0 or self.solve(found, Objective.MAX_MATCHED) == 0:
                 return
         pool_m, pool_e = self.open_mentors(), self.open_mentees()
         if len(pool_m) and len(pool_e):
@@ -221,7 +223,7 @@ class MatchingRun:
         )
 
     def _pair(
-        self, m: int, e: int, score: float, explanation: dict[str, float], locked: bool
+        self, m: int, e: int, score: float, explanation: dict[ScoreFactorName, float], locked: bool
     ) -> ProposedPair:
         mentor, mentee = self.people_m[m], self.people_e[e]
         shared_terms = self.mentors.goal_terms[m] & self.mentees.goal_terms[e]

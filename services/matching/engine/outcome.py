@@ -10,6 +10,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
+from contracts.matching import ScoreFactorName
+
 Role = Literal["mentor", "mentee"]
 # no_feasible_partner: nobody on the other side passes the hard rules with this person.
 # declined_all: the only partners passing the rules are in declined pairs with this person.
@@ -27,7 +29,7 @@ class ProposedPair:
     mentor_id: str
     mentee_id: str
     score: float
-    explanation: Mapping[str, float]  # factor -> weighted contribution; they sum to `score`
+    explanation: Mapping[ScoreFactorName, float]  # weighted contributions; they sum to `score`
     shared_topics: tuple[str, ...]  # the mentor offers and the mentee wants
     reverse_shared_topics: tuple[str, ...]  # the mentee offers and the mentor wants
     shared_goal_terms: tuple[str, ...]  # content words both goal texts contain

@@ -27,7 +27,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from services.matching.cohort import Candidate, MatchingPolicy, Side
+from contracts.policy import CrossDepartment, MatchingPolicy
+from services.matching.engine.encoding import Candidate, Side
 
 # Screen values: a feasible pair keeps its ranking value (a score on [0, 1] minus popularity
 # discounts, so within a few units of 0); a declined but otherwise feasible pair is pushed to
@@ -130,7 +131,7 @@ def attribute_feasible(
     ok &= np.any(mentors.languages[mentor] & mentees.languages[mentee], axis=1)
     gap = np.abs(mentors.utc_offset[mentor] - mentees.utc_offset[mentee])
     ok &= gap <= policy.max_timezone_gap_hours
-    if policy.cross_department == "required":
+    if policy.cross_department == CrossDepartment.REQUIRED:
         ok &= mentors.department[mentor] != mentees.department[mentee]
     return ok
 
@@ -186,7 +187,7 @@ def penalty_features(
     langs, code = np.unique(mentors.languages, axis=0, return_inverse=True)
     shared = np.any(mentees.languages[:, None, :] & langs[None, :, :], axis=2)
     add(code.reshape(-1), ~shared)
-    if policy.cross_department == "required":
+    if policy.cross_department == CrossDepartment.REQUIRED:
         depts, code = np.unique(mentors.department, return_inverse=True)
         add(code, depts[None, :] == mentees.department[:, None])
     return np.hstack(mentor_cols), np.hstack(mentee_cols)

@@ -1,4 +1,4 @@
-"""The cohort as the matching engine sees it: participants, the policy, and their array encoding.
+"""Encoding: the cohort's participants as the columns of numbers every later stage works on.
 
 Why a separate encoding step: every later stage (feasibility, scoring, candidate pruning, the
 assignment solver) works on whole columns of numbers, never on Python objects. Topics and
@@ -11,39 +11,16 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from types import MappingProxyType
-from typing import Literal
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
 
-Format = Literal["in_person", "video", "either"]
-CrossDepartment = Literal["required", "preferred", "ignored"]
-Objective = Literal["max_score", "max_matched"]
+from contracts.enrolment import PreferredFormat
 
-FORMATS: tuple[Format, ...] = ("in_person", "video", "either")
-FACTORS: tuple[str, ...] = (
-    "topic_fit",
-    "reverse_topic_fit",
-    "format",
-    "cross_department",
-    "goal_similarity",
-)
-# Learning what the mentee wants dominates; what the mentee teaches back counts, but less
-# ("mutual learning", lower weight); format, department mix and goals refine the choice.
-DEFAULT_WEIGHTS: Mapping[str, float] = MappingProxyType(
-    {
-        "topic_fit": 0.45,
-        "reverse_topic_fit": 0.15,
-        "format": 0.10,
-        "cross_department": 0.15,
-        "goal_similarity": 0.15,
-    }
-)
-MAX_MENTOR_CAPACITY = 3
+FORMATS: tuple[PreferredFormat, ...] = tuple(PreferredFormat)  # codes: index in this order
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,60 +39,16 @@ class Candidate:
     topics_wanted: frozenset[str]
     languages: frozenset[str]
     utc_offset_hours: float
-    format: Format = "either"
+    format: PreferredFormat = PreferredFormat.EITHER
     goals: str = ""
 
     def __post_init__(self) -> None:
         if self.format not in FORMATS:
             raise ValueError(f"{self.participant_id}: format must be one of {FORMATS}")
+        # a stored 'video' becomes PreferredFormat.VIDEO: one type inside the engine
+        object.__setattr__(self, "format", PreferredFormat(self.format))
         if not math.isfinite(self.utc_offset_hours):
             raise ValueError(f"{self.participant_id}: utc_offset_hours must be finite")
-
-
-@dataclass(frozen=True)
-class MatchingPolicy:
-    """The programme's matching rules for one cohort.
-
-    Weights missing from `weights` count as 0: the score is exactly the sum of the weighted
-    factors the programme asked for, nothing implicit.
-    """
-
-    mentor_capacity: int = 1
-    min_level_gap: int = 1
-    cross_department: CrossDepartment = "preferred"
-    max_timezone_gap_hours: float = 4.0
-    exclude_reporting_line: bool = True
-    weights: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_WEIGHTS))
-    objective: Objective = "max_score"
-
-    def __post_init__(self) -> None:
-        if not 1 <= self.mentor_capacity <= MAX_MENTOR_CAPACITY:
-            raise ValueError(f"mentor_capacity must be 1..{MAX_MENTOR_CAPACITY}")
-        if self.min_level_gap < 0:
-            raise ValueError("min_level_gap must be >= 0")
-        if self.cross_department not in ("required", "preferred", "ignored"):
-            raise ValueError(f"unknown cross_department rule {self.cross_department!r}")
-        if not (self.max_timezone_gap_hours >= 0 and math.isfinite(self.max_timezone_gap_hours)):
-            raise ValueError("max_timezone_gap_hours must be a finite number >= 0")
-        if self.objective not in ("max_score", "max_matched"):
-            raise ValueError(f"unknown objective {self.objective!r}")
-        unknown = set(self.weights) - set(FACTORS)
-        if unknown:
-            raise ValueError(f"unknown weight factors {sorted(unknown)}; known: {FACTORS}")
-        for name, value in self.weights.items():
-            if not (math.isfinite(value) and value >= 0):
-                raise ValueError(f"weight {name} must be finite and >= 0")
-        object.__setattr__(self, "weights", MappingProxyType(dict(self.weights)))
-
-    def weight(self, factor: str) -> float:
-        if factor == "cross_department" and self.cross_department != "preferred":
-            return 0.0  # a bonus only makes sense when mixing is wished, not required or ignored
-        return float(self.weights.get(factor, 0.0))
-
-    @property
-    def max_score(self) -> float:
-        """Upper bound of a pair's score: every factor lies in [0, 1]."""
-        return sum(self.weight(f) for f in FACTORS)
 
 
 _TERM = re.compile(r"[^\W\d_]{2,}")  # two letters keep 'ai', 'hr', 'it'
@@ -132,9 +65,9 @@ def goal_terms(text: str) -> frozenset[str]:
     return frozenset(_TERM.findall(text.lower())) - _STOPWORDS
 
 
-def _bitsets(sets: Sequence[Iterable[str]], index: Mapping[str, int], words: int) -> NDArray:
+def _bitsets(sets: Sequence[Collection[str]], index: Mapping[str, int], words: int) -> NDArray:
     cols = np.fromiter((index[item] for items in sets for item in items), np.uint64)
-    rows = np.repeat(np.arange(len(sets)), [len(items) for items in sets])  # type: ignore[arg-type]
+    rows = np.repeat(np.arange(len(sets)), np.fromiter(map(len, sets), np.intp, len(sets)))
     out = np.zeros((len(sets), max(words, 1)), dtype=np.uint64)
     np.bitwise_or.at(
         out,

@@ -1,12 +1,20 @@
 """Matching engine: propose mentor/mentee pairs for one cohort. Pure: no I/O, no framework.
 
-    result = match(mentors, mentees, policy,
+    result = match(mentors, mentees, cohort_policy,           # contracts.policy.MatchingPolicy
                    declined={(mentor_id, mentee_id), ...},   # never proposed again
-                   fixed=[(mentor_id, mentee_id), ...])      # locked pairs, kept as they are
+                   fixed=[(mentor_id, mentee_id), ...],      # locked pairs, kept as they are
+                   objective=Objective.MAX_MATCHED)          # this run only; None: the policy's
+
+This package is the engine's only entrance: the service imports from `services.matching.engine`,
+never from its modules. The policy is the cohort's contract (`contracts.policy.MatchingPolicy`),
+so its defaults and validation live in one place; `factor_weight` and `max_score` say how the
+engine reads it (the department bonus counts only when the rule is 'preferred'). An admin's
+objective for one round is the `objective` keyword, not a changed copy of the policy: the
+cohort's policy stays what it announced.
 
 A run, stage by stage (each stage is its own module):
 
-1. `cohort` encodes both sides as arrays against one vocabulary.
+1. `encoding` encodes both sides as arrays against one vocabulary.
 2. Locked pairs (`fixed`) are kept: their mentees leave the pool, their mentors keep only the
    remaining capacity. A locked pair that breaks a hard rule, names an unknown person or
    overfills a mentor raises `FixedPairError` instead of being silently dropped or kept.
@@ -40,18 +48,11 @@ from collections.abc import Collection, Iterable, Sequence
 
 import numpy as np
 
-from services.matching.assignment import matched_bonus, solve_dense
-from services.matching.candidates import SearchBudget
-from services.matching.cohort import (
-    DEFAULT_WEIGHTS,
-    FACTORS,
-    Candidate,
-    CrossDepartment,
-    Format,
-    MatchingPolicy,
-    Objective,
-)
-from services.matching.outcome import (
+from contracts.policy import MatchingPolicy, Objective
+from services.matching.engine.assignment import matched_bonus, solve_dense
+from services.matching.engine.candidates import SearchBudget
+from services.matching.engine.encoding import Candidate
+from services.matching.engine.outcome import (
     MatchResult,
     MatchStats,
     ProposedPair,
@@ -59,28 +60,25 @@ from services.matching.outcome import (
     Unmatched,
     UnmatchedReason,
 )
-from services.matching.rounds import FixedPairError, MatchingRun
-from services.matching.scoring import grid_factors, total
+from services.matching.engine.rounds import FixedPairError, MatchingRun
+from services.matching.engine.scoring import FACTORS, factor_weight, grid_factors, max_score, total
 
 __all__ = [
-    "DEFAULT_WEIGHTS",
     "EXACT_DENSE_CELLS",
     "FACTORS",
     "Candidate",
-    "CrossDepartment",
     "FixedPairError",
-    "Format",
     "MatchResult",
     "MatchStats",
-    "MatchingPolicy",
-    "Objective",
     "ProposedPair",
     "Role",
     "SearchBudget",
     "Unmatched",
     "UnmatchedReason",
     "exact_match",
+    "factor_weight",
     "match",
+    "max_score",
 ]
 
 EXACT_DENSE_CELLS = 25_000_000  # mentee x mentor-slot cells exact_match accepts (5,000 x 5,000)
@@ -94,13 +92,14 @@ def match(
     declined: Collection[tuple[str, str]] = frozenset(),
     fixed: Iterable[tuple[str, str]] = (),
     *,
+    objective: Objective | None = None,
     budget: SearchBudget | None = None,
 ) -> MatchResult:
     """Propose pairs for a cohort under `policy` (see the module docstring)."""
     budget = budget or SearchBudget.for_cohort(len(mentees))
     run = MatchingRun(mentors, mentees, policy, declined, fixed)
     first = run.screen(run.open_mentors(), run.open_mentees(), budget)
-    run.solve(first, policy.objective)
+    run.solve(first, objective or policy.objective)
     run.fill_residual(budget)
     return run.result(first, exact=first.complete)
 
@@ -111,6 +110,8 @@ def exact_match(
     policy: MatchingPolicy,
     declined: Collection[tuple[str, str]] = frozenset(),
     fixed: Iterable[tuple[str, str]] = (),
+    *,
+    objective: Objective | None = None,
 ) -> MatchResult:
     """The exact optimum by dense linear_sum_assignment; small instances only."""
     run = MatchingRun(mentors, mentees, policy, declined, fixed)
@@ -122,7 +123,7 @@ def exact_match(
     first = run.screen(pool_m, pool_e, SearchBudget(complete_pairs=0, per_mentee=1, per_mentor=0))
     if len(pool_e) and len(slot_owner):
         n_pairs = min(len(pool_e), len(slot_owner))
-        bonus = matched_bonus(policy.objective, policy.max_score, n_pairs)
+        bonus = matched_bonus(objective or policy.objective, max_score(policy), n_pairs)
         value = np.zeros((len(pool_e), len(slot_owner)))
         for start in range(0, len(pool_e), _DENSE_ROWS):
             rows = pool_e[start : start + _DENSE_ROWS]

@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from services.matching.feasibility import FEASIBLE_FLOOR
+from services.matching.engine.feasibility import FEASIBLE_FLOOR
 
 CHUNK = 64
 MENTOR_CHUNK = 256

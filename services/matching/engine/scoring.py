@@ -22,14 +22,36 @@ import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
 
-from services.matching.cohort import FACTORS, MatchingPolicy, Side, popcount
+from contracts.matching import ScoreFactorName
+from contracts.policy import CrossDepartment, MatchingPolicy
+from services.matching.engine.encoding import Side, popcount
 
-# FORMAT_FIT[mentor format, mentee format] with codes in cohort.FORMATS order.
+FACTORS: tuple[ScoreFactorName, ...] = tuple(ScoreFactorName)  # this order fixes float rounding
+
+# FORMAT_FIT[mentor format, mentee format] with codes in encoding.FORMATS order.
 FORMAT_FIT = np.array([[1.0, 0.0, 1.0], [0.0, 1.0, 1.0], [1.0, 1.0, 1.0]])
 # Above this many distinct goal terms the screen uses a rank-limited approximation of the goal
 # cosines (see `_goal_columns`); the reported score stays exact, only candidate selection
 # becomes approximate.
 SCREEN_GOAL_COLUMNS = 128
+
+
+def factor_weight(policy: MatchingPolicy, factor: ScoreFactorName) -> float:
+    """The factor's weight in a pair's score under `policy`.
+
+    The department bonus counts only when mixing is wished ('preferred'): when 'required' it is
+    a hard rule and would add the same constant to every pair, when 'ignored' it is not wished.
+    """
+    if factor is ScoreFactorName.CROSS_DEPARTMENT and (
+        policy.cross_department != CrossDepartment.PREFERRED
+    ):
+        return 0.0
+    return float(getattr(policy.weights, factor.value))
+
+
+def max_score(policy: MatchingPolicy) -> float:
+    """Upper bound of a pair's score: every factor lies in [0, 1]."""
+    return sum(factor_weight(policy, f) for f in FACTORS)
 
 
 def _contributions(
@@ -42,20 +64,20 @@ def _contributions(
     other_department: NDArray[np.bool_],
     goal_overlap: NDArray[np.float64],
     goal_sizes: NDArray[np.int64],
-) -> dict[str, NDArray[np.float64]]:
+) -> dict[ScoreFactorName, NDArray[np.float64]]:
     """Weighted factors from raw counts; shared by the per-pair and the dense path so that
     both produce bit-identical scores."""
     raw = {
-        "topic_fit": topic_overlap / np.maximum(topics_wanted, 1),
-        "reverse_topic_fit": reverse_overlap / np.maximum(reverse_wanted, 1),
-        "format": format_fit,
-        "cross_department": other_department.astype(np.float64),
-        "goal_similarity": goal_overlap / np.sqrt(np.maximum(goal_sizes, 1)),
+        ScoreFactorName.TOPIC_FIT: topic_overlap / np.maximum(topics_wanted, 1),
+        ScoreFactorName.REVERSE_TOPIC_FIT: reverse_overlap / np.maximum(reverse_wanted, 1),
+        ScoreFactorName.FORMAT: format_fit,
+        ScoreFactorName.CROSS_DEPARTMENT: other_department.astype(np.float64),
+        ScoreFactorName.GOAL_SIMILARITY: goal_overlap / np.sqrt(np.maximum(goal_sizes, 1)),
     }
     shape = np.broadcast_shapes(*(np.shape(v) for v in raw.values()))
-    out: dict[str, NDArray[np.float64]] = {}
+    out: dict[ScoreFactorName, NDArray[np.float64]] = {}
     for factor in FACTORS:
-        weight = policy.weight(factor)
+        weight = factor_weight(policy, factor)
         value = weight * raw[factor] if weight else np.zeros(shape)
         out[factor] = np.broadcast_to(value, shape).astype(np.float64, copy=False)
     return out
@@ -67,11 +89,11 @@ def pair_factors(
     policy: MatchingPolicy,
     mentor: NDArray[np.intp],
     mentee: NDArray[np.intp],
-) -> dict[str, NDArray[np.float64]]:
+) -> dict[ScoreFactorName, NDArray[np.float64]]:
     """Weighted contribution of every factor for each listed pair (FACTORS order)."""
     m_goals, e_goals = mentors.goals, mentees.goals
     goal_overlap = np.zeros(len(mentor))
-    if policy.weight("goal_similarity"):
+    if factor_weight(policy, ScoreFactorName.GOAL_SIMILARITY):
         goal_overlap = np.asarray(m_goals[mentor].multiply(e_goals[mentee]).sum(axis=1)).ravel()
     return _contributions(
         policy,
@@ -88,11 +110,11 @@ def pair_factors(
 
 def grid_factors(
     mentors: Side, mentees: Side, policy: MatchingPolicy, mentee_rows: NDArray[np.intp]
-) -> dict[str, NDArray[np.float64]]:
+) -> dict[ScoreFactorName, NDArray[np.float64]]:
     """The same factors for every (listed mentee, any mentor) pair, as mentee x mentor grids."""
     e_off, e_want = mentees.offered[mentee_rows], mentees.wanted[mentee_rows]
     goal_overlap = np.zeros((len(mentee_rows), len(mentors)))
-    if policy.weight("goal_similarity"):
+    if factor_weight(policy, ScoreFactorName.GOAL_SIMILARITY):
         goal_overlap = (mentees.goals[mentee_rows] @ mentors.goals.T).toarray()
     m_sizes = np.diff(mentors.goals.indptr)[None, :]
     return _contributions(
@@ -108,7 +130,7 @@ def grid_factors(
     )
 
 
-def total(factors: dict[str, NDArray[np.float64]]) -> NDArray[np.float64]:
+def total(factors: dict[ScoreFactorName, NDArray[np.float64]]) -> NDArray[np.float64]:
     """Pair scores: the factors added in FACTORS order (the order fixes the float rounding)."""
     out = np.zeros(np.broadcast_shapes(*(v.shape for v in factors.values())))
     for factor in FACTORS:
@@ -160,16 +182,16 @@ def screening_features(
         counts = np.maximum(popcount(words), 1).astype(f32)
         return (_bits(words, n_topics) / counts[:, None]).astype(f32)
 
-    if (w := policy.weight("topic_fit")) > 0:
+    if (w := factor_weight(policy, ScoreFactorName.TOPIC_FIT)) > 0:
         mentor_cols.append(_bits(mentors.offered, n_topics))
         mentee_cols.append(f32(w) * per_want(mentees.wanted))
-    if (w := policy.weight("reverse_topic_fit")) > 0:
+    if (w := factor_weight(policy, ScoreFactorName.REVERSE_TOPIC_FIT)) > 0:
         mentor_cols.append(f32(w) * per_want(mentors.wanted))
         mentee_cols.append(_bits(mentees.offered, n_topics))
-    if (w := policy.weight("format")) > 0:
+    if (w := factor_weight(policy, ScoreFactorName.FORMAT)) > 0:
         mentor_cols.append(np.eye(3, dtype=f32)[mentors.format])
         mentee_cols.append(f32(w) * FORMAT_FIT.T.astype(f32)[mentees.format])
-    if (w := policy.weight("cross_department")) > 0:
+    if (w := factor_weight(policy, ScoreFactorName.CROSS_DEPARTMENT)) > 0:
         n_dept = int(max(mentors.department.max(initial=0), mentees.department.max(initial=0))) + 1
         mentor_cols += [
             np.ones((len(mentors), 1), f32),
@@ -179,7 +201,7 @@ def screening_features(
             np.full((len(mentees), 1), w, f32),
             -f32(w) * np.eye(n_dept, dtype=f32)[mentees.department],
         ]
-    if (w := policy.weight("goal_similarity")) > 0:
+    if (w := factor_weight(policy, ScoreFactorName.GOAL_SIMILARITY)) > 0:
         goal_m, goal_e = _goal_columns(mentors, mentees)
         mentor_cols.append(goal_m)
         mentee_cols.append(f32(w) * goal_e)

@@ -34,8 +34,9 @@ import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
 
-from services.matching.cohort import MatchingPolicy, Side
-from services.matching.feasibility import (
+from contracts.policy import MatchingPolicy
+from services.matching.engine.encoding import Side
+from services.matching.engine.feasibility import (
     DECLINED,
     FEASIBLE_FLOOR,
     INFEASIBLE_FLOOR,
@@ -45,8 +46,8 @@ from services.matching.feasibility import (
     penalty_features,
     time_zone_window,
 )
-from services.matching.scoring import screening_features
-from services.matching.shortlists import MENTOR_CHUNK, MentorPicks, top_k_per_column
+from services.matching.engine.scoring import max_score, screening_features
+from services.matching.engine.shortlists import MENTOR_CHUNK, MentorPicks, top_k_per_column
 
 REACH_NONE, REACH_DECLINED_ONLY, REACH_FEASIBLE = 0, 1, 2
 LONG_LISTS_FROM_MENTEES = 10_000
@@ -176,7 +177,7 @@ def _features(
         rule_m, rule_e = penalty_features(mentors, mentees, policy)
         return _nonzero_columns(rule_m, rule_e)
     score_m, score_e = screening_features(mentors, mentees, policy, n_topics)
-    score_e /= np.float32(policy.max_score or 1.0)  # rank on [0, 1] whatever the weights' scale
+    score_e /= np.float32(max_score(policy) or 1.0)  # rank on [0, 1] whatever the weights' scale
     rule_m, rule_e = penalty_features(mentors, mentees, policy)
     # popularity: a person's mean score against the whole other side
     mentor_pop = score_m @ score_e.mean(axis=0)

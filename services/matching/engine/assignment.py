@@ -29,15 +29,15 @@ from numpy.typing import NDArray
 from scipy.optimize import linear_sum_assignment
 from scipy.sparse.csgraph import min_weight_full_bipartite_matching
 
-from services.matching.auction import auction, regions
-from services.matching.cohort import Objective
+from contracts.policy import Objective
+from services.matching.engine.auction import auction, regions
 
 AUCTION_FROM_BIDDERS = 6_000
 
 
 def matched_bonus(objective: Objective, max_score: float, n_pairs: int) -> float:
     """Per-pair bonus making 'max_matched' lexicographic: count first, then score."""
-    if objective == "max_score":
+    if objective == Objective.MAX_SCORE:
         return 0.0
     return (max_score + 1.0) * (n_pairs + 1)
 

@@ -124,3 +124,14 @@ async def test_every_string_and_list_of_a_cohort_spec_is_bounded(api: Api, field
 
 def _spec(**overrides: Any) -> dict[str, Any]:
     return cohort_spec(**overrides)
+
+
+async def test_an_import_correlation_id_is_bounded_like_every_other(api: Api):
+    cohort_id = (await api.open_cohort(matching_policy={"min_level_gap": 3}))["cohort_id"]
+    response = await api.http.post(
+        f"/cohorts/{cohort_id}/imports", content=hris_csv([hris_row(0)]),
+        headers={**api.admin(), "content-type": "text/csv", "X-Correlation-ID": "c" * 201})
+    body = assert_problem(response, 422)
+    assert [e["loc"] for e in body["errors"]] == [["header", "X-Correlation-ID"]]
+    named = await upload(api, cohort_id, hris_csv([hris_row(0)]).encode(), "text/csv")
+    assert named["import_id"].startswith("imp-")

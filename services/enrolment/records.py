@@ -113,7 +113,7 @@ def ends_in_quotes(line: bytes, quoted: bool = False) -> bool:
 
 
 def fields(record: bytes) -> list[str]:
-    """The record's fields; ``UnicodeDecodeError`` if it is not UTF-8."""
+    """The record's fields; ``UnicodeDecodeError`` if not UTF-8, ``csv.Error`` if unreadable."""
     return next(csv.reader([record.decode("utf-8")]), [])
 
 

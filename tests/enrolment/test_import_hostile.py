@@ -177,3 +177,11 @@ async def test_json_lines_that_cannot_be_read_cost_only_their_row(
         (4, "rejected", "name: String should match pattern '^[^\\x00-\\x1f\\x7f]*$'"),
         (5, "rejected", "unreadable-row: not UTF-8 text"),
         (6, "accepted", None)]
+
+
+async def test_a_report_never_echoes_an_employee_id_that_is_not_one(api: Api, cohort_id):
+    report = await upload(api, cohort_id, hris_csv([
+        hris_row(0, employee_id="e" * 5000), hris_row(2, employee_id="lea@example.com"),
+        hris_row(4, employee_id=" e-4 ", career_level=9)]))
+    assert [(r["status"], r["participant_id"]) for r in report["rows"]] == [
+        ("rejected", None), ("rejected", None), ("rejected", "e-4")]

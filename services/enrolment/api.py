@@ -142,12 +142,13 @@ def routes(commands: EnrolmentCommands, importer: BulkImporter) -> APIRouter:
     async def import_participants(
         cohort_id: str, request: Request, who: Admin,
         format: Annotated[Format | None, Query(description="Overrides Content-Type")] = None,
+        correlation: Correlation = None,
     ) -> Response:
         fmt = format_of(request.headers.get("content-type"), format)
         if fmt is None:
             raise Problem(415, "Unsupported Media Type",
                           "upload text/csv or application/x-ndjson (JSON Lines)")
-        import_id = request.headers.get("X-Correlation-ID") or f"imp-{uuid.uuid4().hex[:16]}"
+        import_id = correlation or f"imp-{uuid.uuid4().hex[:16]}"
         try:
             report = await importer.run(who.business_unit, cohort_id, fmt, request.stream(),
                                         import_id=import_id)

@@ -29,6 +29,7 @@ from services.enrolment.domain import (
     Outcome,
     assess,
     check_accepts_enrolment,
+    is_participant_id,
 )
 from services.enrolment.import_formats import Format, ParsedRow, read
 from services.enrolment.membership import Candidate
@@ -76,8 +77,9 @@ def _reason(exc: ValidationError) -> str:
 
 
 def _row_id(row: ParsedRow) -> str | None:
+    """The row's employee id if it is one: a report echoes nothing else a client sent."""
     value = (row.data or {}).get("employee_id")
-    return value if isinstance(value, str) else None
+    return value.strip() if isinstance(value, str) and is_participant_id(value.strip()) else None
 
 
 class _Import:

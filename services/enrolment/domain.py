@@ -15,9 +15,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from contracts.enrolment import (
     Actor,
@@ -26,8 +27,8 @@ from contracts.enrolment import (
     ParticipantEnrolled,
     PreferredFormat,
     Role,
-    Topic,
 )
+from contracts.moment import Moment
 from services.runtime.clock import to_millis
 from services.runtime.errors import Conflict, Invalid
 
@@ -40,6 +41,28 @@ names); pseudonymous, so an e-mail address is refused."""
 
 def is_participant_id(value: str) -> bool:
     return re.fullmatch(PARTICIPANT_ID_PATTERN, value) is not None
+
+
+ONE_LINE = r"^[^\x00-\x1f\x7f]*$"
+"""Names, departments, topics: no control characters (no NUL, no line break)."""
+FREE_TEXT = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
+"""Goals: line breaks and tabs, but no other control characters."""
+EMAIL_PATTERN = r"^[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+\.[^@\s\x00-\x1f\x7f]+$"
+TIME_ZONE_PATTERN = r"^[A-Za-z][A-Za-z0-9_+\-]*(/[A-Za-z0-9_+\-]+)*$"
+"""The shape of an IANA name, as ``ParticipantEnrolled`` requires; the zone must also exist."""
+
+
+def _label(value: object) -> object:
+    return value.strip().lower() if isinstance(value, str) else value
+
+
+DirectoryId = Annotated[str, Field(pattern=PARTICIPANT_ID_PATTERN)]
+Language = Annotated[LanguageCode, Field(max_length=35)]
+"""A BCP 47 tag; 35 characters is the length RFC 5646 asks every implementation to support."""
+TopicLabel = Annotated[str, Field(min_length=1, max_length=80, pattern=ONE_LINE),
+                       BeforeValidator(_label)]
+"""A topic label, lower-cased BEFORE its length is checked: ``"İ".lower()`` is two characters,
+so a label within bounds as sent could exceed them as stored."""
 
 
 class CohortStatus(StrEnum):
@@ -73,10 +96,10 @@ class CohortSpec(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    name: str = Field(min_length=1, max_length=200)
-    languages: list[LanguageCode] = Field(min_length=1, max_length=20)
-    opens_at: AwareDatetime | None = Field(None, description="Window start; default now.")
-    closes_at: AwareDatetime = Field(description="Window end; must lie in the future.")
+    name: str = Field(min_length=1, max_length=200, pattern=ONE_LINE)
+    languages: list[Language] = Field(min_length=1, max_length=20)
+    opens_at: Moment | None = Field(None, description="Window start; default now.")
+    closes_at: Moment = Field(description="Window end; must lie in the future.")
     session_target: int = Field(6, ge=1, le=52)
     matching_policy: MatchingPolicy = Field(default_factory=MatchingPolicy)
 
@@ -91,20 +114,22 @@ class Application(BaseModel):
         description="Directory id of the person; required when an admin enrols someone.",
     )
     role: Role
-    name: str = Field(min_length=1, max_length=200)
-    email: str = Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=320)
-    department: str = Field(min_length=1, max_length=200)
+    name: str = Field(min_length=1, max_length=200, pattern=ONE_LINE)
+    email: str = Field(pattern=EMAIL_PATTERN, max_length=320)
+    department: str = Field(min_length=1, max_length=200, pattern=ONE_LINE)
     manager_id: str | None = Field(None, pattern=PARTICIPANT_ID_PATTERN)
-    manager_chain: list[str] = Field(default_factory=list, max_length=30)
+    manager_chain: list[DirectoryId] = Field(
+        default_factory=list, max_length=30,
+        description="Directory ids of the reporting line, direct manager first.")
     career_level: int = Field(ge=MIN_LEVEL, le=MAX_LEVEL)
-    topics_offered: list[Topic] = Field(default_factory=list, max_length=30)
-    topics_wanted: list[Topic] = Field(default_factory=list, max_length=30)
-    languages: list[LanguageCode] = Field(min_length=1, max_length=20)
-    time_zone: str = Field(min_length=1, max_length=64)
+    topics_offered: list[TopicLabel] = Field(default_factory=list, max_length=30)
+    topics_wanted: list[TopicLabel] = Field(default_factory=list, max_length=30)
+    languages: list[Language] = Field(min_length=1, max_length=20)
+    time_zone: str = Field(min_length=1, max_length=64, pattern=TIME_ZONE_PATTERN)
     preferred_format: PreferredFormat = PreferredFormat.EITHER
-    goals: str = Field("", max_length=2000)
+    goals: str = Field("", max_length=2000, pattern=FREE_TEXT)
     consent: bool = Field(False, description="Explicit opt-in; without it nobody is enrolled.")
-    consent_given_at: AwareDatetime | None = Field(None, description="When; default now.")
+    consent_given_at: Moment | None = Field(None, description="When; default now.")
 
 
 @dataclass(frozen=True)
@@ -199,13 +224,9 @@ def email_hash(email: str, key: bytes) -> str:
     return hmac.new(key, normalise_email(email).encode(), hashlib.sha256).hexdigest()
 
 
-def _unique(values: Iterable[str], *, lower: bool = False) -> list[str]:
-    seen: dict[str, None] = {}
-    for value in values:
-        value = value.strip().lower() if lower else value.strip()
-        if value:
-            seen.setdefault(value, None)
-    return list(seen)
+def _unique(values: Iterable[str]) -> list[str]:
+    """``values`` in order without repeats; the request model has already normalised each."""
+    return list(dict.fromkeys(values))
 
 
 def reporting_line(participant_id: str, app: Application) -> tuple[str | None, list[str]]:
@@ -242,16 +263,21 @@ def assess(
                       f"speaks none of the cohort's languages ({', '.join(cohort.languages)})")
     offset = utc_offset_hours(app.time_zone, now)
     manager, chain = reporting_line(participant_id, app)
-    return ParticipantEnrolled(
-        tenant_id=cohort.tenant_id, cohort_id=cohort.cohort_id, participant_id=participant_id,
-        role=app.role, name=app.name, email=app.email.strip(), department=app.department,
-        manager_id=manager, manager_chain=chain, career_level=app.career_level,
-        topics_offered=_unique(app.topics_offered, lower=True),
-        topics_wanted=_unique(app.topics_wanted, lower=True),
-        languages=languages, time_zone=app.time_zone, utc_offset_hours=offset,
-        preferred_format=app.preferred_format, goals=app.goals, consent_given_at=consent_at,
-        enrolled_by=actor,
-    )
+    try:
+        return ParticipantEnrolled(
+            tenant_id=cohort.tenant_id, cohort_id=cohort.cohort_id,
+            participant_id=participant_id, role=app.role, name=app.name, email=app.email,
+            department=app.department, manager_id=manager, manager_chain=chain,
+            career_level=app.career_level, topics_offered=_unique(app.topics_offered),
+            topics_wanted=_unique(app.topics_wanted), languages=languages,
+            time_zone=app.time_zone, utc_offset_hours=offset,
+            preferred_format=app.preferred_format, goals=app.goals,
+            consent_given_at=consent_at, enrolled_by=actor,
+        )
+    except ValidationError as exc:  # the event asks more than the request model checked
+        fields = sorted({".".join(str(p) for p in e["loc"]) for e in exc.errors()})
+        raise Invalid("invalid-application",
+                      f"not a valid enrolment: {', '.join(fields)}") from None
 
 
 ERASED_ON_WITHDRAWAL = (

@@ -3,7 +3,11 @@
 The upload is read chunk by chunk from the request stream and split into records as bytes
 arrive; only the current record is held in memory. Every record becomes a :class:`ParsedRow`
 with the fields of an :class:`~services.enrolment.domain.Application`, or the reason it cannot
-be read (not UTF-8, not JSON, too long…), so one bad row never stops the import.
+be read (not UTF-8, not JSON, too long…), so one bad row never stops the import, and every
+line of the upload is in exactly one reported row (:mod:`records`), except blank lines (and CSV
+lines without any value, as spreadsheets write at the end). A CSV row has as many fields as the
+header. An upload without any row is refused as a whole, CSV and JSON Lines alike: an export
+that lists nobody is a broken export, not an import of nobody.
 
 Columns (CSV header or JSON keys; case-insensitive, spaces and hyphens read as ``_``; unknown
 columns are ignored, so a full HRIS export can be uploaded as it is):
@@ -23,6 +27,9 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
+
+from services.enrolment.domain import Application
+from services.enrolment.records import CsvRecords, Line, Record, ends_in_quotes, fields, lines
 
 
 class Format(StrEnum):
@@ -47,6 +54,9 @@ ALIASES = {
 LIST_FIELDS = frozenset({"manager_chain", "topics_offered", "topics_wanted", "languages"})
 REQUIRED_COLUMNS = ("employee_id", "role", "email", "department", "career_level", "languages",
                     "time_zone", "consent")
+
+
+NO_ROWS = "the upload is empty: it holds no rows"
 
 
 class UploadError(ValueError):
@@ -90,97 +100,55 @@ def application_fields(raw: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
-async def lines(chunks: AsyncIterator[bytes], max_bytes: int) -> AsyncIterator[bytes | None]:
-    """Split a byte stream at ``\\n``; a line longer than ``max_bytes`` is dropped as ``None``."""
-    buffer = b""
-    overflow = False
-    async for chunk in chunks:
-        if not chunk:
-            continue
-        parts = (buffer + chunk).split(b"\n")
-        buffer = parts.pop()
-        for part in parts:
-            yield None if overflow or len(part) > max_bytes else part
-            overflow = False
-        if len(buffer) > max_bytes:
-            buffer, overflow = b"", True
-    if overflow:
-        yield None
-    elif buffer:
-        yield buffer
-
-
-def _text(record: bytes, first: bool) -> str:
-    text = record.decode("utf-8")
-    return text.removeprefix("\ufeff") if first else text
-
-
-async def _csv_records(chunks: AsyncIterator[bytes], max_bytes: int
-                       ) -> AsyncIterator[tuple[int, bytes | None]]:
-    """Whole CSV records (a quoted field may span lines), with the line each starts on."""
-    pending: list[bytes] = []
-    quotes = size = 0
-    start = line_no = 0
-    async for line in lines(chunks, max_bytes):
-        line_no += 1
-        if line is None:
-            yield (start if pending else line_no), None
-            pending, quotes, size = [], 0, 0
-            continue
-        if not pending:
-            start = line_no
-        pending.append(line)
-        quotes += line.count(b'"')
-        size += len(line)
-        if quotes % 2 == 0:
-            yield start, b"\n".join(pending).rstrip(b"\r")
-            pending, quotes, size = [], 0, 0
-        elif size > max_bytes:
-            yield start, None
-            pending, quotes, size = [], 0, 0
-    if pending:
-        yield start, None
+KNOWN_COLUMNS = frozenset(Application.model_fields) | {"first_name", "last_name"}
+"""Columns that become fields; any other column is ignored and may even repeat."""
+MULTILINE_COLUMNS = frozenset({"goals"})
+"""Known columns whose quoted values may span lines (free text); ignored columns may too."""
 
 
 async def read_csv(chunks: AsyncIterator[bytes], max_bytes: int) -> AsyncIterator[ParsedRow]:
+    """One row per CSV record after the header; see :mod:`records` for how records are cut."""
+    records = CsvRecords(max_bytes)
     header: list[str] | None = None
     row = 0
-    async for line_no, record in _csv_records(chunks, max_bytes):
+    async for line in lines(chunks, max_bytes):
         if header is None:
-            if record is None:
-                raise UploadError("the CSV header is unreadable or too long")
-            if not record.strip():
-                continue
-            try:
-                header = [column(c) for c in next(csv.reader([_text(record, True)]))]
-            except UnicodeDecodeError:
-                raise UploadError("the CSV header is not UTF-8") from None
-            _check_header(header)
+            if line.data is None:
+                raise UploadError(f"the CSV header is longer than {max_bytes} bytes")
+            if line.data.strip():
+                header = _header(line.data)
+                records.width = len(header)
+                records.multiline = frozenset(i for i, c in enumerate(header)
+                                              if c in MULTILINE_COLUMNS or c not in KNOWN_COLUMNS)
             continue
-        if record is not None and not record.strip():
-            continue
-        row += 1
-        if record is None:
-            yield ParsedRow(row, line_no, error=f"record longer than {max_bytes} bytes or an "
-                                                 "unterminated quote")
-            continue
-        try:
-            values = next(csv.reader([_text(record, False)]))
-        except (UnicodeDecodeError, csv.Error) as exc:
-            yield ParsedRow(row, line_no, error=f"unreadable record: {exc}")
-            continue
-        if len(values) > len(header):
-            yield ParsedRow(row, line_no, error=f"{len(values)} fields, header has {len(header)}")
-            continue
-        yield ParsedRow(row, line_no, data=application_fields(dict(zip(header, values,
-                                                                        strict=False))))
-    if header is None:
-        raise UploadError("the upload is empty: a CSV header is required")
+        for record in records.feed(line):
+            if (parsed := _csv_row(header, record, row + 1)) is not None:
+                row += 1
+                yield parsed
+    for record in records.finish():
+        assert header is not None
+        if (parsed := _csv_row(header, record, row + 1)) is not None:
+            row += 1
+            yield parsed
+    if row == 0:
+        raise UploadError(NO_ROWS)
+
+
+def _header(data: bytes) -> list[str]:
+    if ends_in_quotes(data):
+        raise UploadError("the CSV header has a quoted name that is not closed")
+    try:
+        header = [column(c) for c in fields(data)]
+    except (UnicodeDecodeError, csv.Error):
+        raise UploadError("the CSV header is not UTF-8 text") from None
+    _check_header(header)
+    return header
 
 
 def _check_header(header: list[str]) -> None:
-    if len(set(header)) != len(header):
-        raise UploadError("the CSV header names a column twice")
+    known = [c for c in header if c in KNOWN_COLUMNS]
+    if twice := sorted({c for c in known if known.count(c) > 1}):
+        raise UploadError(f"the CSV header names {', '.join(twice)} twice (or by an alias)")
     names = set(header)
     missing = [c for c in REQUIRED_COLUMNS if c not in names]
     if "name" not in names and not {"first_name", "last_name"} <= names:
@@ -189,25 +157,53 @@ def _check_header(header: list[str]) -> None:
         raise UploadError(f"the CSV header lacks required columns: {', '.join(missing)}")
 
 
+def _csv_row(header: list[str], record: Record, row: int) -> ParsedRow | None:
+    """The record as a row; ``None`` for a line without any value (blank, or only commas)."""
+    if record.data is None:
+        return ParsedRow(row, record.line, error=record.error)
+    if not record.data.strip():
+        return None
+    try:
+        values = fields(record.data)
+    except UnicodeDecodeError:
+        return ParsedRow(row, record.line, error="not UTF-8 text")
+    except csv.Error as exc:
+        return ParsedRow(row, record.line, error=f"unreadable record: {exc}")
+    if not any(v.strip() for v in values):
+        return None
+    if len(values) != len(header):
+        return ParsedRow(row, record.line,
+                         error=f"{len(values)} fields, the header has {len(header)}")
+    return ParsedRow(row, record.line, data=application_fields(dict(zip(header, values,
+                                                                         strict=True))))
+
+
 async def read_jsonl(chunks: AsyncIterator[bytes], max_bytes: int) -> AsyncIterator[ParsedRow]:
-    row = line_no = 0
+    """One row per non-blank line, each a JSON object."""
+    row = 0
     async for line in lines(chunks, max_bytes):
-        line_no += 1
-        if line is not None and not line.strip():
+        if line.data is not None and not line.data.strip():
             continue
         row += 1
-        if line is None:
-            yield ParsedRow(row, line_no, error=f"line longer than {max_bytes} bytes")
-            continue
-        try:
-            value = json.loads(_text(line, line_no == 1))
-        except (UnicodeDecodeError, ValueError) as exc:
-            yield ParsedRow(row, line_no, error=f"not valid JSON: {exc}")
-            continue
-        if not isinstance(value, dict):
-            yield ParsedRow(row, line_no, error="not a JSON object")
-            continue
-        yield ParsedRow(row, line_no, data=application_fields(value))
+        yield _jsonl_row(line, row, max_bytes)
+    if row == 0:
+        raise UploadError(NO_ROWS)
+
+
+def _jsonl_row(line: Line, row: int, max_bytes: int) -> ParsedRow:
+    if line.data is None:
+        return ParsedRow(row, line.number, error=f"longer than {max_bytes} bytes")
+    try:
+        value = json.loads(line.data.decode("utf-8"))
+    except UnicodeDecodeError:
+        return ParsedRow(row, line.number, error="not UTF-8 text")
+    except ValueError as exc:
+        return ParsedRow(row, line.number, error=f"not valid JSON: {exc}")
+    except RecursionError:
+        return ParsedRow(row, line.number, error="not valid JSON: nested too deeply")
+    if not isinstance(value, dict):
+        return ParsedRow(row, line.number, error="not a JSON object")
+    return ParsedRow(row, line.number, data=application_fields(value))
 
 
 def read(fmt: Format, chunks: AsyncIterator[bytes], max_bytes: int) -> AsyncIterator[ParsedRow]:

@@ -37,6 +37,11 @@ from services.stack.servers import (
 TIERS = ("embedded", "containers", "external")
 BACKEND_ENV = "REVMENTOR_TEST_BACKEND"
 KAFKA_ENV, MONGO_ENV = "KAFKA_BOOTSTRAP_SERVERS", "MONGODB_URI"
+TRANSACTION_LIFETIME_S = 5.0
+"""How long the database keeps a transaction whose client vanished (mongod: 60 s by default).
+
+It bounds how long writes to a cohort fail after a service was killed mid-transaction; it must
+exceed the longest statement of a transaction (an import chunk's insert: well under a second)."""
 
 
 @dataclass(frozen=True)
@@ -94,11 +99,16 @@ class InfraTier(ABC):
         self.stop()
 
 
-def _secantusd_argv() -> list[str]:
-    """`python -m secantus` from this interpreter, else the console script beside it."""
-    spec = importlib.util.find_spec("secantus")
-    if spec and spec.origin and (Path(spec.origin).parent / "__main__.py").is_file():
-        return [sys.executable, "-m", "secantus"]
+def _secantusd_argv(transaction_lifetime_s: float) -> list[str]:
+    """secantusd through our launcher from this interpreter, else the console script beside it.
+
+    The launcher (:mod:`services.stack.secantusd`) sets the transaction lifetime, which bounds
+    how long a transaction abandoned by a killed process holds the documents it wrote; the bare
+    console script keeps secantusd's 60 s.
+    """
+    if importlib.util.find_spec("secantus") is not None:
+        return [sys.executable, "-m", "services.stack.secantusd",
+                "--transaction-lifetime-seconds", str(transaction_lifetime_s)]
     script = Path(sys.executable).parent / "secantusd-py"
     if found := str(script) if script.is_file() else shutil.which("secantusd-py"):
         return [found]
@@ -111,13 +121,17 @@ class EmbeddedInfra(InfraTier):
     secantusd keeps WiredTiger files in a directory we own rather than `:memory:`: both start in
     about 0.5 s, but only a real path survives `stop_database()`/`start_database()`, and we
     remove it even after a SIGKILL. Pass `storage_path` to keep the data (it is never removed).
+    `transaction_lifetime_s` is how long the database keeps a transaction whose client vanished
+    (see :mod:`services.stack.secantusd`).
     """
 
     tier = "embedded"
 
     def __init__(self, *, storage_path: str | Path | None = None, kafka_port: int = 0,
                  mongo_port: int = 0, startup_timeout: float = 20.0,
-                 stop_timeout: float = 5.0) -> None:
+                 stop_timeout: float = 5.0,
+                 transaction_lifetime_s: float = TRANSACTION_LIFETIME_S) -> None:
+        self.transaction_lifetime_s = transaction_lifetime_s
         self.storage_path = Path(storage_path) if storage_path is not None else None
         self.kafka_port, self.mongo_port = kafka_port, mongo_port
         self.startup_timeout, self.stop_timeout = startup_timeout, stop_timeout
@@ -140,7 +154,8 @@ class EmbeddedInfra(InfraTier):
             "--advertised-listener-url", url, "--storage-engine", "memory://tansu/",
         ], work / "tansu.log", signal.SIGINT)
         self._database = ServerProcess("secantusd", [
-            *_secantusd_argv(), "--config", str(work / "secantusd.toml"), "--host", LOOPBACK,
+            *_secantusd_argv(self.transaction_lifetime_s),
+            "--config", str(work / "secantusd.toml"), "--host", LOOPBACK,
             "--port", str(self.mongo_port), "--storage-path", str(storage),
             "--enable-test-commands",
         ], work / "secantusd.log", signal.SIGTERM, wake_port=self.mongo_port)
@@ -197,7 +212,8 @@ class ContainerInfra(InfraTier):
 
     testcontainers' Kafka module drives the launch scripts of the Confluent image (Apache Kafka
     as packaged by Confluent). MongoDbContainer is standalone, so mongod runs with --replSet and
-    is initiated here: transactions and change streams need a replica set.
+    is initiated here: transactions and change streams need a replica set. Its transaction
+    lifetime is the embedded tier's (`TRANSACTION_LIFETIME_S`).
     """
 
     tier = "containers"
@@ -220,7 +236,9 @@ class ContainerInfra(InfraTier):
         self._containers.append(kafka)
         kafka.start(timeout=int(self.startup_timeout))
         mongo = DockerContainer(self.mongo_image).with_command(
-            "mongod --replSet rs0 --bind_ip_all").with_exposed_ports(27017)
+            "mongod --replSet rs0 --bind_ip_all --setParameter "
+            f"transactionLifetimeLimitSeconds={int(TRANSACTION_LIFETIME_S)}",
+        ).with_exposed_ports(27017)
         self._containers.append(mongo)
         mongo.start()
         uri = (f"mongodb://{mongo.get_container_host_ip()}:{mongo.get_exposed_port(27017)}"

@@ -11,9 +11,9 @@ from services.enrolment.import_formats import (
     ParsedRow,
     UploadError,
     format_of,
-    lines,
     read,
 )
+from services.enrolment.records import lines
 
 HEADER = "employee_id,role,name,email,department,career_level,languages,time_zone,consent\n"
 
@@ -31,7 +31,7 @@ async def rows(fmt: Format, data: str | bytes, max_bytes: int = 1000) -> list[Pa
 
 async def test_lines_are_split_across_chunks_and_an_overlong_line_is_dropped():
     data = b"a\n" + b"x" * 50 + b"\nb\nc"
-    assert [line async for line in lines(stream(data, 3), 10)] == [b"a", None, b"b", b"c"]
+    assert [line.data async for line in lines(stream(data, 3), 10)] == [b"a", None, b"b", b"c"]
 
 
 async def test_csv_columns_map_to_application_fields():
@@ -45,13 +45,13 @@ async def test_csv_columns_map_to_application_fields():
 
 
 async def test_a_quoted_field_may_span_lines_and_crlf_and_a_bom_are_understood():
-    data = ("\ufeff" + HEADER.replace("\n", "\r\n")
-            + 'e-1,mentor,"Schneider, Lea",lea@x.de,IT,2,de,Europe/Berlin,yes\r\n'
+    data = ("\ufeff" + HEADER.replace("consent\n", "consent,goals\r\n")
+            + 'e-1,mentor,"Schneider, Lea",lea@x.de,IT,2,de,Europe/Berlin,yes,\r\n'
             + '\r\n'
-            + 'e-2,mentee,"Max\r\n""Mo"" M",max@x.de,IT,7,de,Europe/Berlin,yes\r\n')
+            + 'e-2,mentee,Max M,max@x.de,IT,7,de,Europe/Berlin,yes,"Learn\r\n""AI"" M"\r\n')
     first, second = await rows(Format.CSV, data)
     assert first.data is not None and first.data["name"] == "Schneider, Lea"
-    assert second.data is not None and second.data["name"] == 'Max\r\n"Mo" M'
+    assert second.data is not None and second.data["goals"] == 'Learn\r\n"AI" M'
     assert (second.row, second.line) == (2, 4)
 
 

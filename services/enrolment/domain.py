@@ -29,8 +29,9 @@ from contracts.enrolment import (
     Role,
 )
 from contracts.moment import Moment
+from services.enrolment.counts import CohortCounts
 from services.runtime.clock import to_millis
-from services.runtime.errors import Conflict, Invalid
+from services.runtime.errors import Conflict, Forbidden, Invalid, NotFound
 
 MIN_LEVEL, MAX_LEVEL = 1, 10
 CLOCK_SKEW = timedelta(minutes=5)
@@ -143,6 +144,105 @@ class CohortTerms:
     closes_at: datetime
     languages: tuple[str, ...]
     policy: MatchingPolicy
+
+
+@dataclass(frozen=True)
+class Cohort:
+    """A cohort as enrolment keeps it: what the programme team stated, its state, its counts."""
+
+    tenant_id: str
+    cohort_id: str
+    name: str
+    languages: tuple[str, ...]
+    opens_at: datetime
+    closes_at: datetime
+    session_target: int
+    policy: MatchingPolicy
+    status: CohortStatus
+    created_at: datetime
+    counts: CohortCounts
+    closed_at: datetime | None = None
+    close_reason: str | None = None
+
+    @property
+    def terms(self) -> CohortTerms:
+        return CohortTerms(tenant_id=self.tenant_id, cohort_id=self.cohort_id,
+                           status=self.status, opens_at=self.opens_at,
+                           closes_at=self.closes_at, languages=self.languages,
+                           policy=self.policy)
+
+    def window(self, now: datetime) -> Window:
+        return window(self.status, self.opens_at, self.closes_at, now)
+
+
+@dataclass(frozen=True)
+class Participant:
+    """One enrolment record. Once withdrawn it holds only what statistics need: every field
+    that identifies or describes the person is ``None`` (see :data:`ERASED_ON_WITHDRAWAL`)."""
+
+    cohort_id: str
+    status: ParticipantStatus
+    role: Role
+    department: str
+    career_level: int
+    enrolled_at: datetime
+    enrolled_by: Actor
+    participant_id: str | None = None
+    preferred_format: PreferredFormat | None = None
+    name: str | None = None
+    email: str | None = None
+    manager_id: str | None = None
+    manager_chain: tuple[str, ...] | None = None
+    topics_offered: tuple[str, ...] | None = None
+    topics_wanted: tuple[str, ...] | None = None
+    languages: tuple[str, ...] | None = None
+    time_zone: str | None = None
+    utc_offset_hours: float | None = None
+    goals: str | None = None
+    consent_given_at: datetime | None = None
+    withdrawn_at: datetime | None = None
+    withdrawn_by: Actor | None = None
+
+
+@dataclass(frozen=True)
+class Withdrawal:
+    """What a withdrawal did: the record's role and department stay for the counts."""
+
+    participant_id: str
+    cohort_id: str
+    role: Role
+    department: str
+    withdrawn_at: datetime
+    withdrawn_by: Actor
+    reason: str | None
+
+
+def enrolling(employee_id: str | None, own: str | None, *, admin: bool) -> tuple[str, Actor]:
+    """Who an enrolment is for, and who submits it.
+
+    A participant enrols themself (``own``: the participant their token acts for); an admin
+    enrols anyone of their business unit by ``employee_id``. Volunteering is personal: a
+    participant may not sign a colleague up.
+    """
+    participant_id = employee_id or own
+    if participant_id is None:
+        raise Invalid("employee-id-required",
+                      "an admin enrolling someone must give their employee_id")
+    if participant_id != own and not admin:
+        raise Forbidden("enrol-self-only", "participants can enrol only themselves")
+    if not is_participant_id(participant_id):
+        raise Invalid("invalid-participant-id",
+                      "the token's participant id is not a valid directory id")
+    return participant_id, Actor.SELF if participant_id == own else Actor.ADMIN
+
+
+def acting_on(participant_id: str, own: str | None, *, admin: bool) -> Actor:
+    """Admins act on anyone of their unit; a participant only on themself (404 otherwise)."""
+    if own == participant_id:
+        return Actor.SELF
+    if admin:
+        return Actor.ADMIN
+    raise NotFound("participant-not-found", "no such participant in this cohort")
 
 
 def check_new_cohort(spec: CohortSpec, now: datetime) -> tuple[datetime, datetime]:

@@ -6,18 +6,22 @@ Request bodies are the domain's own models (:class:`~services.enrolment.domain.C
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import datetime
-from typing import Any
 
 from pydantic import BaseModel, Field
 
 from contracts.base import ReasonCode
-from contracts.enrolment import MatchingPolicy
+from contracts.enrolment import Actor, MatchingPolicy, PreferredFormat, Role
 from services.enrolment.counts import CohortCounts, Tally
 from services.enrolment.domain import (
+    ERASED_ON_WITHDRAWAL,
+    Cohort,
     CohortStatus,
+    Participant,
+    ParticipantStatus,
     Window,
-    window,
+    Withdrawal,
 )
 
 
@@ -67,15 +71,14 @@ class CohortView(BaseModel):
     counts: CountsView
 
     @classmethod
-    def of(cls, doc: dict[str, Any], counts: CohortCounts, now: datetime) -> CohortView:
-        status = CohortStatus(doc["status"])
+    def of(cls, cohort: Cohort, now: datetime) -> CohortView:
         return cls(
-            cohort_id=doc["_id"], name=doc["name"], languages=doc["languages"],
-            opens_at=doc["opens_at"], closes_at=doc["closes_at"],
-            session_target=doc["session_target"], matching_policy=doc["matching_policy"],
-            status=status, enrolment=window(status, doc["opens_at"], doc["closes_at"], now),
-            created_at=doc["created_at"], closed_at=doc.get("closed_at"),
-            close_reason=doc.get("close_reason"), counts=CountsView.of(counts),
+            cohort_id=cohort.cohort_id, name=cohort.name, languages=list(cohort.languages),
+            opens_at=cohort.opens_at, closes_at=cohort.closes_at,
+            session_target=cohort.session_target, matching_policy=cohort.policy,
+            status=cohort.status, enrolment=cohort.window(now), created_at=cohort.created_at,
+            closed_at=cohort.closed_at, close_reason=cohort.close_reason,
+            counts=CountsView.of(cohort.counts),
         )
 
 
@@ -89,11 +92,11 @@ class ParticipantView(BaseModel):
 
     participant_id: str | None = None
     cohort_id: str
-    status: str
-    role: str
+    status: ParticipantStatus
+    role: Role
     department: str
     career_level: int
-    preferred_format: str | None = None
+    preferred_format: PreferredFormat | None = None
     name: str | None = None
     email: str | None = None
     manager_id: str | None = None
@@ -106,13 +109,13 @@ class ParticipantView(BaseModel):
     goals: str | None = None
     consent_given_at: datetime | None = None
     enrolled_at: datetime
-    enrolled_by: str
+    enrolled_by: Actor
     withdrawn_at: datetime | None = None
-    withdrawn_by: str | None = None
+    withdrawn_by: Actor | None = None
 
     @classmethod
-    def of(cls, doc: dict[str, Any]) -> ParticipantView:
-        return cls.model_validate({k: v for k, v in doc.items() if k in cls.model_fields})
+    def of(cls, participant: Participant) -> ParticipantView:
+        return cls.model_validate(asdict(participant))
 
 
 class ParticipantPage(BaseModel):
@@ -130,12 +133,19 @@ class WithdrawalRequest(BaseModel):
 class WithdrawalView(BaseModel):
     participant_id: str
     cohort_id: str
-    role: str
-    status: str = "withdrawn"
+    role: Role
+    status: ParticipantStatus = ParticipantStatus.WITHDRAWN
     withdrawn_at: datetime
-    withdrawn_by: str
+    withdrawn_by: Actor
     reason: str | None = None
     erased: list[str] = Field(description="Fields erased from this service's database.")
+
+    @classmethod
+    def of(cls, withdrawal: Withdrawal) -> WithdrawalView:
+        return cls(participant_id=withdrawal.participant_id, cohort_id=withdrawal.cohort_id,
+                   role=withdrawal.role, withdrawn_at=withdrawal.withdrawn_at,
+                   withdrawn_by=withdrawal.withdrawn_by, reason=withdrawal.reason,
+                   erased=list(ERASED_ON_WITHDRAWAL))
 
 
 class ImportRow(BaseModel):

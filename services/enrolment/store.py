@@ -15,24 +15,37 @@ indexes and ``$or`` would be the textbook shape, but the embedded SecantusDB nev
 indexes and answers ``$or`` with a collection scan.) Withdrawal erases the keys with the rest of
 the personal data, which takes the record out of the index: the person may enrol again.
 
-Every read is filtered by ``tenant_id``: a business unit never sees another's documents.
+Every read is filtered by ``tenant_id``: a business unit never sees another's documents. Reads
+return domain objects (:class:`~services.enrolment.domain.Cohort`,
+:class:`~services.enrolment.domain.Participant`); documents stay inside this module.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from bson import ObjectId
 from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
-from contracts.enrolment import Actor, CloseReason, MatchingPolicy, ParticipantEnrolled
+from contracts.enrolment import (
+    Actor,
+    CloseReason,
+    CohortOpened,
+    MatchingPolicy,
+    ParticipantEnrolled,
+    PreferredFormat,
+    Role,
+)
+from services.enrolment.counts import CohortCounts
 from services.enrolment.domain import (
     ERASED_ON_WITHDRAWAL,
+    Cohort,
     CohortStatus,
-    CohortTerms,
+    Participant,
     ParticipantStatus,
 )
 from services.runtime.mongo import Database
@@ -41,6 +54,15 @@ COHORTS, PARTICIPANTS = "cohorts", "participants"
 DUPLICATE_KEY = 11000
 Session = AsyncClientSession | None
 Document = dict[str, Any]
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    """One page of a list and the cursor of the next, ``None`` on the last page."""
+
+    items: list[T]
+    next_cursor: str | None
 
 
 def person_key(cohort_id: str, participant_id: str) -> str:
@@ -51,11 +73,50 @@ def email_key(cohort_id: str, email_hash: str) -> str:
     return f"{cohort_id}|m:{email_hash}"
 
 
-def terms(doc: Document) -> CohortTerms:
-    return CohortTerms(
-        tenant_id=doc["tenant_id"], cohort_id=doc["_id"], status=CohortStatus(doc["status"]),
-        opens_at=doc["opens_at"], closes_at=doc["closes_at"], languages=tuple(doc["languages"]),
+def cohort_document(opened: CohortOpened, *, now: datetime, created_by: str) -> Document:
+    """The stored record of a cohort that just opened: the event's data plus its state."""
+    return {
+        "_id": opened.cohort_id, "tenant_id": opened.tenant_id, "name": opened.name,
+        "languages": list(opened.languages), "opens_at": opened.opens_at,
+        "closes_at": opened.closes_at, "session_target": opened.session_target,
+        "matching_policy": opened.matching_policy.model_dump(mode="json"),
+        "status": CohortStatus.OPEN.value, "revision": 0, "created_at": now,
+        "created_by": created_by, "closed_at": None, "close_reason": None,
+    }
+
+
+def as_cohort(doc: Document) -> Cohort:
+    return Cohort(
+        tenant_id=doc["tenant_id"], cohort_id=doc["_id"], name=doc["name"],
+        languages=tuple(doc["languages"]), opens_at=doc["opens_at"], closes_at=doc["closes_at"],
+        session_target=doc["session_target"],
         policy=MatchingPolicy.model_validate(doc["matching_policy"]),
+        status=CohortStatus(doc["status"]), created_at=doc["created_at"],
+        counts=CohortCounts.of(doc.get("counts")), closed_at=doc.get("closed_at"),
+        close_reason=doc.get("close_reason"),
+    )
+
+
+def as_participant(doc: Document) -> Participant:
+    """The domain record of a stored enrolment; erased fields come back as ``None``."""
+
+    def listed(key: str) -> tuple[str, ...] | None:
+        return tuple(doc[key]) if doc.get(key) is not None else None
+
+    return Participant(
+        cohort_id=doc["cohort_id"], status=ParticipantStatus(doc["status"]),
+        role=Role(doc["role"]), department=doc["department"],
+        career_level=doc["career_level"], enrolled_at=doc["enrolled_at"],
+        enrolled_by=Actor(doc["enrolled_by"]), participant_id=doc.get("participant_id"),
+        preferred_format=(PreferredFormat(doc["preferred_format"])
+                          if doc.get("preferred_format") else None),
+        name=doc.get("name"), email=doc.get("email"), manager_id=doc.get("manager_id"),
+        manager_chain=listed("manager_chain"), topics_offered=listed("topics_offered"),
+        topics_wanted=listed("topics_wanted"), languages=listed("languages"),
+        time_zone=doc.get("time_zone"), utc_offset_hours=doc.get("utc_offset_hours"),
+        goals=doc.get("goals"), consent_given_at=doc.get("consent_given_at"),
+        withdrawn_at=doc.get("withdrawn_at"),
+        withdrawn_by=Actor(doc["withdrawn_by"]) if doc.get("withdrawn_by") else None,
     )
 
 
@@ -101,20 +162,23 @@ class EnrolmentStore:
         await self.cohorts.insert_one(doc, session=session)
 
     async def cohort(self, tenant_id: str, cohort_id: str, session: Session = None
-                     ) -> Document | None:
-        return await self.cohorts.find_one({"_id": cohort_id, "tenant_id": tenant_id},
-                                           session=session)
+                     ) -> Cohort | None:
+        doc = await self.cohorts.find_one({"_id": cohort_id, "tenant_id": tenant_id},
+                                          session=session)
+        return as_cohort(doc) if doc else None
 
-    async def list_cohorts(self, tenant_id: str, *, status: str | None, limit: int,
-                           before: str | None) -> list[Document]:
+    async def list_cohorts(self, tenant_id: str, *, status: CohortStatus | None, limit: int,
+                           before: str | None) -> Page[Cohort]:
         """Newest first (cohort ids embed an ObjectId); ``before`` is the previous page's last."""
         query: Document = {"tenant_id": tenant_id}
         if status:
-            query["status"] = status
+            query["status"] = status.value
         if before:
             query["_id"] = {"$lt": before}
-        cursor = self.cohorts.find(query).sort("_id", DESCENDING).limit(limit)
-        return await cursor.to_list()
+        docs = await self.cohorts.find(query).sort("_id", DESCENDING).limit(limit + 1).to_list()
+        more = len(docs) > limit
+        return Page([as_cohort(d) for d in docs[:limit]],
+                    docs[limit - 1]["_id"] if more else None)
 
     async def fence_open_cohort(self, cohort_id: str, now: datetime, update: Document,
                                 session: Session) -> bool:
@@ -134,22 +198,22 @@ class EnrolmentStore:
         return result.matched_count == 1
 
     async def close_cohort(self, tenant_id: str, cohort_id: str, now: datetime,
-                           reason: CloseReason, session: Session) -> Document | None:
+                           reason: CloseReason, session: Session) -> Cohort | None:
         """Mark an open cohort closed; ``None`` if it is not an open cohort of the tenant."""
-        return await self.cohorts.find_one_and_update(
+        doc = await self.cohorts.find_one_and_update(
             {"_id": cohort_id, "tenant_id": tenant_id, "status": CohortStatus.OPEN.value},
             _with_revision({"$set": {"status": CohortStatus.CLOSED.value, "closed_at": now,
                                      "close_reason": reason.value}}),
             return_document=ReturnDocument.AFTER, session=session,
         )
+        return as_cohort(doc) if doc else None
 
-    async def due_cohorts(self, now: datetime, limit: int = 100) -> list[Document]:
+    async def due_cohorts(self, now: datetime, limit: int = 100) -> list[Cohort]:
         """Open cohorts whose window has ended, oldest end first."""
         cursor = self.cohorts.find(
             {"status": CohortStatus.OPEN.value, "closes_at": {"$lte": now}},
-            {"tenant_id": 1, "closes_at": 1},
         ).sort("closes_at", ASCENDING).limit(limit)
-        return await cursor.to_list()
+        return [as_cohort(d) async for d in cursor]
 
     # participants
 
@@ -178,36 +242,41 @@ class EnrolmentStore:
                 for key in doc["duplicate_keys"]}
 
     async def participant(self, tenant_id: str, cohort_id: str, participant_id: str
-                          ) -> Document | None:
-        return await self.participants.find_one(
+                          ) -> Participant | None:
+        doc = await self.participants.find_one(
             {"duplicate_keys": person_key(cohort_id, participant_id), "tenant_id": tenant_id})
+        return as_participant(doc) if doc else None
 
     async def list_participants(
-        self, tenant_id: str, cohort_id: str, *, status: str, role: str | None,
+        self, tenant_id: str, cohort_id: str, *, status: ParticipantStatus, role: Role | None,
         department: str | None, limit: int, after: ObjectId | None,
-    ) -> list[Document]:
-        query: Document = {"cohort_id": cohort_id, "status": status}
+    ) -> Page[Participant]:
+        """Oldest enrolment first; ``after`` is the previous page's cursor."""
+        query: Document = {"cohort_id": cohort_id, "status": status.value}
         if after:
             query["_id"] = {"$gt": after}
         query["tenant_id"] = tenant_id
         if role:
-            query["role"] = role
+            query["role"] = role.value
         if department:
             query["department"] = department
-        cursor = self.participants.find(query).sort("_id", ASCENDING).limit(limit)
-        return await cursor.to_list()
+        cursor = self.participants.find(query).sort("_id", ASCENDING).limit(limit + 1)
+        docs = await cursor.to_list()
+        more = len(docs) > limit
+        return Page([as_participant(d) for d in docs[:limit]],
+                    str(docs[limit - 1]["_id"]) if more else None)
 
-    async def own_enrolments(self, tenant_id: str, participant_id: str) -> list[Document]:
+    async def own_enrolments(self, tenant_id: str, participant_id: str) -> list[Participant]:
         cursor = self.participants.find(
             {"tenant_id": tenant_id, "participant_id": participant_id}).sort("_id", ASCENDING)
-        return await cursor.to_list()
+        return [as_participant(d) async for d in cursor]
 
     async def withdraw(
         self, tenant_id: str, cohort_id: str, participant_id: str, *, now: datetime,
         actor: Actor, reason: str | None, session: Session,
-    ) -> Document | None:
+    ) -> tuple[Role, str] | None:
         """Mark withdrawn and erase personal data; the record's role and department, or None."""
-        return await self.participants.find_one_and_update(
+        before = await self.participants.find_one_and_update(
             {"duplicate_keys": person_key(cohort_id, participant_id), "tenant_id": tenant_id},
             {"$set": {"status": ParticipantStatus.WITHDRAWN.value, "withdrawn_at": now,
                       "withdrawn_by": actor.value, "withdrawal_reason": reason},
@@ -215,6 +284,7 @@ class EnrolmentStore:
             projection={"role": 1, "department": 1},
             return_document=ReturnDocument.BEFORE, session=session,
         )
+        return (Role(before["role"]), before["department"]) if before else None
 
 
 def _with_revision(update: Document) -> Document:

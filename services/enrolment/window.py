@@ -37,15 +37,15 @@ class WindowCloser:
         closed: list[str] = []
         while due := await self.commands.store.due_cohorts(now):
             progressed = False
-            for doc in due:
+            for cohort in due:
                 try:
                     await self.commands.close_cohort(
-                        doc["tenant_id"], doc["_id"], reason=CloseReason.WINDOW_ENDED,
-                        closed_at=doc["closes_at"],
+                        cohort.tenant_id, cohort.cohort_id, reason=CloseReason.WINDOW_ENDED,
+                        closed_at=cohort.closes_at,
                     )
                 except (Conflict, NotFound):  # closed meanwhile by an admin or another replica
                     continue
-                closed.append(doc["_id"])
+                closed.append(cohort.cohort_id)
                 progressed = True
             if not progressed:
                 break

@@ -172,8 +172,8 @@ async def test_the_running_service_closes_ended_cohorts_in_the_background(
         commands.clock = lambda: real() + timedelta(days=31)  # the window has run out
 
         async def closed() -> bool:
-            doc = await api.enrolment.store.cohort(UNIT_A, cid)
-            return doc is not None and doc["status"] == "closed"
+            cohort = await api.enrolment.store.cohort(UNIT_A, cid)
+            return cohort is not None and cohort.status.value == "closed"
 
         await eventually(closed, what="the window closer to close the cohort")
         assert await api.outbox_types() == ["CohortOpened", "CohortClosed"]

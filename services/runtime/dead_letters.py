@@ -1,8 +1,9 @@
 """Dead letters: messages that can never succeed are parked, with the reason, so the consumer
 goes on and nothing is lost.
 
-The parked record keeps its key, value and headers; ``dlq-*`` headers say why, where it came from
-and which consumer gave up, so an operator can fix and replay it.
+The parked record keeps its key, value and headers (a header value that is not UTF-8 is kept
+with replacement characters, as the producer client takes text); ``dlq-*`` headers say why,
+where it came from and which consumer gave up, so an operator can fix and replay it.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ class DeadLetters:
 
     async def park(self, record: Any, reason: str, detail: str) -> None:
         """Publish ``record`` (an aiokafka ConsumerRecord) to ``<topic>.dlq``; wait for the ack."""
-        headers = {k: v.decode(errors="replace") for k, v in (record.headers or ())}
+        headers = {k: (v or b"").decode(errors="replace") for k, v in (record.headers or ())}
         headers.update(
             {
                 "dlq-reason": reason,

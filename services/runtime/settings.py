@@ -43,6 +43,13 @@ class ServiceSettings(BaseSettings):
     mongodb_server_selection_timeout_ms: int = Field(default=5000, ge=1)
     http_host: str = "0.0.0.0"
     http_port: int = 8000
+    http_max_body_bytes: int = Field(
+        default=1024 * 1024, ge=1024,
+        description="Largest request body; routes that stream uploads set their own limit.",
+    )
+    readiness_timeout_s: float = Field(
+        default=1.0, gt=0, description="How long /readyz waits for each dependency's ping.",
+    )
 
     consumer_start_from: Literal["earliest", "latest"] = Field(
         default="earliest",

@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, TypeVar
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from pymongo import monitoring
 
 from contracts import Envelope, Event, decode
 from contracts.catalogue import example_data
@@ -129,3 +130,36 @@ def metric(service: Service, name: str) -> float:
         for sample in family.samples
         if sample.name == name
     )
+
+
+class CommandLog(monitoring.CommandListener):
+    """Records ``(database, command)`` of every MongoDB command sent while ``recording``.
+
+    Register it once per process (``pymongo.monitoring.register``; listeners cannot be removed);
+    it is idle outside ``recording``, and sees clients created after its registration only.
+    """
+
+    def __init__(self) -> None:
+        self.active = False
+        self.commands: list[tuple[str, str]] = []
+
+    def recording(self) -> CommandLog:
+        self.commands = []
+        return self
+
+    def __enter__(self) -> list[tuple[str, str]]:
+        self.active = True
+        return self.commands
+
+    def __exit__(self, *_: object) -> None:
+        self.active = False
+
+    def started(self, event: monitoring.CommandStartedEvent) -> None:
+        if self.active:
+            self.commands.append((event.database_name, event.command_name))
+
+    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+        pass
+
+    def failed(self, event: monitoring.CommandFailedEvent) -> None:
+        pass

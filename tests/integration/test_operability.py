@@ -1,20 +1,34 @@
-"""What an operator sees: broker errors in the log, a stuck consumer in the metrics (issue 8)."""
+"""What an operator sees and what a probe asks (issue 8).
+
+Broker errors are in the log, a stuck consumer shows in the metrics, and readiness answers from
+pings alone, so it cannot time out while the service is busiest.
+"""
 
 from __future__ import annotations
 
+import time
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from aiokafka import AIOKafkaProducer
+from pymongo import monitoring
 from pymongo.errors import AutoReconnect
 from structlog.testing import capture_logs
 
 from contracts import Envelope, encode
 from contracts.enrolment import ParticipantEnrolled
 from contracts.topics import ENROLMENT
-from services.runtime.outbox import UnitOfWork
+from services.runtime.outbox import OUTBOX, UnitOfWork, outbox_document
 from services.runtime.service import Service
-from tests.harness import count_applications, eventually, example, metric, probe_service
+from tests.harness import (
+    CommandLog,
+    count_applications,
+    eventually,
+    example,
+    metric,
+    probe_service,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -95,3 +109,47 @@ async def test_a_stuck_consumer_shows_lag_and_stalled_seconds_until_it_recovers(
         await eventually(caught_up, what="lag and stalled seconds back to 0")
     finally:
         await consumer.stop()
+
+
+COMMANDS = CommandLog()
+monitoring.register(COMMANDS)
+
+
+async def test_readiness_pings_both_dependencies_and_runs_no_query_however_large_the_backlog(
+    infra: Any, unique: str
+):
+    service = probe_service(infra, f"ready-{unique}")
+    now = datetime.now(UTC)
+    await service.db[OUTBOX].insert_many([
+        outbox_document(encode(example(ParticipantEnrolled, participant_id=f"p-{i}"),
+                               source="/tests"), now) for i in range(2000)])
+    await service.broker.start()  # the relay stays off: its own queries are not the probe's
+    try:
+        with COMMANDS.recording() as commands:
+            checks = await service.readiness()
+    finally:
+        await service.broker.stop()
+        await service.client.close()
+    assert checks == {"mongodb": True, "kafka": True}
+    assert commands == [("admin", "ping")]
+
+
+async def test_readiness_answers_not_ready_within_its_timeout_when_the_database_is_down(
+    infra: Any, unique: str
+):
+    if not hasattr(infra, "stop_database"):
+        pytest.skip("only the embedded tier can stop its database")
+    service = probe_service(infra, f"ready-down-{unique}", readiness_timeout_s=0.5,
+                            mongodb_server_selection_timeout_ms=10_000)
+    await service.broker.start()
+    infra.stop_database()
+    try:
+        started = time.monotonic()
+        checks = await service.readiness()
+        waited = time.monotonic() - started
+    finally:
+        infra.start_database()
+        await service.broker.stop()
+        await service.client.close()
+    assert checks == {"mongodb": False, "kafka": True}
+    assert waited < 5.0  # well below the server selection timeout, which it no longer waits out

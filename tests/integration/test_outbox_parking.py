@@ -95,7 +95,7 @@ async def test_a_broker_outage_parks_nothing_and_every_record_is_published_in_or
     infra: Any, unique: str
 ):
     cohort = f"cohort-{unique}"
-    producer = probe_service(infra, f"outage-relay-{unique}")
+    producer = probe_service(infra, f"outage-relay-{unique}", outbox_batch_size=2)
     real_send = producer.relay.send
     outage = {"down": True, "refused": 0}
 
@@ -120,16 +120,26 @@ async def test_a_broker_outage_parks_nothing_and_every_record_is_published_in_or
         await eventually(refused_a_few_times, what="the relay to retry during the outage")
         still_pending = await producer.db[OUTBOX].count_documents(
             {"sent_at": None, "parked_at": None})
+        backlog_during = metric(producer, "revmentor_outbox_backlog")
+        oldest_during = metric(producer, "revmentor_outbox_oldest_pending_seconds")
         outage["down"] = False
 
         async def all_applied_in_order() -> bool:
             return await arrivals(consumer, cohort) == ["p-0", "p-1", "p-2"]
 
         await eventually(all_applied_in_order, within=30, what="the records after the outage")
+
+        async def backlog_gauges_back_to_zero() -> bool:
+            return (metric(producer, "revmentor_outbox_backlog"),
+                    metric(producer, "revmentor_outbox_oldest_pending_seconds")) == (0, 0)
+
+        await eventually(backlog_gauges_back_to_zero, what="the relay to report an empty outbox")
         parked = await producer.db[OUTBOX].count_documents({"parked_at": {"$ne": None}})
     finally:
         await producer.stop()
         await consumer.stop()
     assert still_pending == 3
+    assert backlog_during == 3  # a full batch of 2 was fetched, so the relay counted (capped)
+    assert oldest_during > 0
     assert parked == 0
     assert metric(producer, "revmentor_outbox_parked_total") == 0

@@ -28,6 +28,7 @@ from services.runtime.metrics import ServiceMetrics
 from services.runtime.mongo import connect, ping
 from services.runtime.outbox import Outbox
 from services.runtime.relay import OutboxRelay
+from services.runtime.request_limits import RequestBodyLimit
 from services.runtime.settings import ServiceSettings
 
 log = get_logger(__name__)
@@ -139,8 +140,13 @@ class Service:
                                             self.broker.ping(timeout=timeout))
         return {"mongodb": mongo, "kafka": bool(kafka)}
 
-    def http_app(self, *routers: APIRouter, title: str, **fastapi_kwargs: Any) -> FastAPI:
-        """The FastAPI app with this service in its lifespan, probes, metrics and problem+json."""
+    def http_app(self, *routers: APIRouter, title: str,
+                 body_limits: Mapping[str, int] | None = None, **fastapi_kwargs: Any) -> FastAPI:
+        """The FastAPI app with this service in its lifespan, probes, metrics and problem+json.
+
+        Every request body is bounded by ``http_max_body_bytes``; ``body_limits`` (path template
+        to bytes) gives a route, such as an upload, a limit of its own.
+        """
 
         @asynccontextmanager
         async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -154,6 +160,8 @@ class Service:
         app.state.service = self
         app.state.token_verifier = TokenVerifier(self.settings)
         install_problem_handlers(app)
+        app.add_middleware(RequestBodyLimit, limit=self.settings.http_max_body_bytes,
+                           route_limits=body_limits)  # inside the request metrics, see there
         install_request_metrics(app, self.metrics)
         app.include_router(operations_router(self.metrics, self.readiness))
         for router in routers:

@@ -68,7 +68,7 @@ async def test_malformed_messages_land_in_the_dead_letter_topic_and_the_consumer
         await eventually(good_one_applied, what="the valid event after the malformed ones")
         parked = await read_topic(
             infra.kafka_bootstrap_servers, dead_letter_topic(ENROLMENT), count=3,
-            keep=lambda r: _from(r, f"dlq-{unique}."),
+            keep=lambda r: _from(r, f"dlq-{unique}.") and r.key == key,
         )
     finally:
         await consumer.stop()

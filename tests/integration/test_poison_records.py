@@ -124,3 +124,27 @@ async def test_bodies_no_decoder_survives_are_dead_lettered_and_the_next_event_i
         await consumer.stop()
     assert dict(parked.headers)["dlq-reason"] == reason.encode()
     assert parked.value == body
+
+
+async def test_a_record_too_large_to_copy_to_the_dead_letter_topic_is_parked_without_its_value(
+    infra: Any, unique: str
+):
+    cohort = f"cohort-{unique}"
+    key = cohort.encode()
+    near_the_limit = b"x" * 1_048_400  # fits the broker; with the dlq-* headers it no longer does
+    await produce(infra.kafka_bootstrap_servers, (key, near_the_limit, []),
+                  (key, enrolment(cohort, "after"), []))
+    consumer = probe_service(infra, f"huge-{unique}", {ParticipantEnrolled: apply_enrolment})
+    await consumer.start()
+    try:
+        async def after_applied() -> bool:
+            return await times_applied(consumer, cohort, "after") == 1
+
+        await eventually(after_applied, what="the valid event after the huge poison record")
+        [parked] = await parked_by(infra, f"huge-{unique}.", cohort, count=1)
+    finally:
+        await consumer.stop()
+    headers = dict(parked.headers)
+    assert (headers["dlq-reason"], headers["dlq-value-dropped"]) == (b"not_json", b"too_large")
+    assert parked.value == b""
+    assert headers["dlq-original-offset"].isdigit()

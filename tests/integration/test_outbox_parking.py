@@ -41,6 +41,15 @@ def oversized(cohort: str) -> Record:
     return dataclasses.replace(record, value=json.dumps(body).encode())
 
 
+async def consumer_from_now(infra: Any, name: str) -> Service:
+    """A started consumer that reads only what is published after this returns."""
+    consumer = probe_service(infra, name, {ParticipantEnrolled: apply_enrolment},
+                             consumer_start_from="latest")
+    await consumer.start()
+    await eventually(consumer.consuming, what="the consumer to have its partitions")
+    return consumer
+
+
 async def write_outbox(service: Service, *records: Record) -> None:
     now = datetime.now(UTC)
     await service.db[OUTBOX].insert_many([outbox_document(r, now) for r in records])
@@ -66,9 +75,7 @@ async def test_records_the_broker_can_never_take_are_parked_and_later_records_ar
     producer = probe_service(infra, f"park-{unique}")
     await write_outbox(producer, enrolled(cohort, "p-before"), too_large, bad_topic,
                        enrolled(cohort, "p-after"))
-    consumer = probe_service(infra, f"park-consumer-{unique}",
-                             {ParticipantEnrolled: apply_enrolment})
-    await consumer.start()
+    consumer = await consumer_from_now(infra, f"park-consumer-{unique}")
     with capture_logs() as logs:
         await producer.start()
         try:
@@ -109,9 +116,7 @@ async def test_a_broker_outage_parks_nothing_and_every_record_is_published_in_or
     producer.relay.send = send_while_the_broker_is_down
     records = [enrolled(cohort, f"p-{i}") for i in range(3)]
     await write_outbox(producer, *records)
-    consumer = probe_service(infra, f"outage-consumer-{unique}",
-                             {ParticipantEnrolled: apply_enrolment})
-    await consumer.start()
+    consumer = await consumer_from_now(infra, f"outage-consumer-{unique}")
     await producer.start()
     try:
         async def refused_a_few_times() -> bool:

@@ -17,6 +17,7 @@ from contracts import Envelope, encode
 from contracts.enrolment import ParticipantEnrolled
 from contracts.topics import ENROLMENT, dead_letter_topic
 from services.runtime.outbox import UnitOfWork
+from services.runtime.service import Service
 from tests.harness import (
     count_applications,
     eventually,
@@ -46,6 +47,15 @@ async def produce(bootstrap: str, *records: tuple[bytes, bytes, Headers]) -> Non
         await producer.stop()
 
 
+async def consumer_from_now(infra: Any, name: str) -> Service:
+    """A started consumer that reads only what is produced after this returns."""
+    consumer = probe_service(infra, name, {ParticipantEnrolled: apply_enrolment},
+                             consumer_start_from="latest")
+    await consumer.start()
+    await eventually(consumer.consuming, what="the consumer to have its partitions")
+    return consumer
+
+
 def enrolment(cohort: str, participant: str) -> bytes:
     event = example(ParticipantEnrolled, cohort_id=cohort, participant_id=participant)
     return encode(event, source="/tests").value
@@ -65,17 +75,16 @@ async def test_records_with_binary_header_values_are_processed_or_dead_lettered_
 ):
     cohort = f"cohort-{unique}"
     key = cohort.encode()
-    for burst in range(3):  # the stuck group of issue 8 stopped for good after the third burst
-        await produce(
-            infra.kafka_bootstrap_servers,
-            (key, enrolment(cohort, f"binary-header-{burst}"), BINARY),
-            (key, b"not json either", BINARY),
-            (key, enrolment(cohort, f"null-header-{burst}"), [("trace", None)]),
-            (key, enrolment(cohort, f"after-{burst}"), []),
-        )
-    consumer = probe_service(infra, f"headers-{unique}", {ParticipantEnrolled: apply_enrolment})
-    await consumer.start()
+    consumer = await consumer_from_now(infra, f"headers-{unique}")
     try:
+        for burst in range(3):  # the stuck group of issue 8 stopped for good after the third
+            await produce(
+                infra.kafka_bootstrap_servers,
+                (key, enrolment(cohort, f"binary-header-{burst}"), BINARY),
+                (key, b"not json either", BINARY),
+                (key, enrolment(cohort, f"null-header-{burst}"), [("trace", None)]),
+                (key, enrolment(cohort, f"after-{burst}"), []),
+            )
         async def all_valid_ones_applied() -> bool:
             return [await times_applied(consumer, cohort, f"{name}-{burst}")
                     for burst in range(3)
@@ -110,11 +119,10 @@ async def test_bodies_no_decoder_survives_are_dead_lettered_and_the_next_event_i
         envelope = json.loads(enrolment(cohort, "poison"))
         envelope["type"] = [envelope["type"]] if body == "type-list" else {"v": envelope["type"]}
         body = json.dumps(envelope).encode()
-    await produce(infra.kafka_bootstrap_servers, (key, body, []),
-                  (key, enrolment(cohort, "after"), []))
-    consumer = probe_service(infra, f"body-{unique}", {ParticipantEnrolled: apply_enrolment})
-    await consumer.start()
+    consumer = await consumer_from_now(infra, f"body-{unique}")
     try:
+        await produce(infra.kafka_bootstrap_servers, (key, body, []),
+                      (key, enrolment(cohort, "after"), []))
         async def after_applied() -> bool:
             return await times_applied(consumer, cohort, "after") == 1
 
@@ -132,11 +140,10 @@ async def test_a_record_too_large_to_copy_to_the_dead_letter_topic_is_parked_wit
     cohort = f"cohort-{unique}"
     key = cohort.encode()
     near_the_limit = b"x" * 1_048_400  # fits the broker; with the dlq-* headers it no longer does
-    await produce(infra.kafka_bootstrap_servers, (key, near_the_limit, []),
-                  (key, enrolment(cohort, "after"), []))
-    consumer = probe_service(infra, f"huge-{unique}", {ParticipantEnrolled: apply_enrolment})
-    await consumer.start()
+    consumer = await consumer_from_now(infra, f"huge-{unique}")
     try:
+        await produce(infra.kafka_bootstrap_servers, (key, near_the_limit, []),
+                      (key, enrolment(cohort, "after"), []))
         async def after_applied() -> bool:
             return await times_applied(consumer, cohort, "after") == 1
 

@@ -6,9 +6,27 @@ topic are derived from the class, so a name can never drift between producer and
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
+
+ID_MAX_LENGTH = 128
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(2200, 1, 1, tzinfo=UTC)
+
+
+def _within_the_window(value: datetime) -> datetime:
+    if not EARLIEST <= value <= LATEST:
+        raise ValueError(f"must lie between {EARLIEST:%Y-%m-%d} and {LATEST:%Y-%m-%d} (UTC)")
+    return value
+
+
+Identifier = Annotated[str, Field(min_length=1, max_length=ID_MAX_LENGTH)]
+"""An id of a tenant, cohort, participant, pair, round, session or notification."""
+Timestamp = Annotated[AwareDatetime, AfterValidator(_within_the_window)]
+"""An instant with its UTC offset, 1970 to 2200: every store and every consumer can hold it
+(BSON dates end in the year 9999 after conversion to UTC, Python's before any offset)."""
 
 REASON_CODE_PATTERN = r"^[a-z0-9][a-z0-9_\-]{0,63}$"
 ReasonCode = Annotated[
@@ -27,7 +45,8 @@ class Event(BaseModel):
     """A fact published by one service; every event belongs to a tenant and a cohort.
 
     Unknown fields are ignored on decode so that a v1 consumer keeps working when a producer adds
-    an optional field (BACKWARD compatibility within a major version, DESIGN section 3).
+    an optional field (BACKWARD compatibility within a major version, DESIGN section 3). Every
+    string, list and date is bounded, so no event can outgrow what the broker takes (1 MB).
     """
 
     model_config = ConfigDict(frozen=True, extra="ignore")
@@ -37,11 +56,9 @@ class Event(BaseModel):
     version: ClassVar[int] = 1
     """Major version of this event's contract; a breaking change is a new version."""
 
-    tenant_id: str = Field(
-        min_length=1, description="Business unit (tenant) that runs the cohort."
-    )
-    cohort_id: str = Field(
-        min_length=1, description="Cohort the fact belongs to; also the Kafka record key."
+    tenant_id: Identifier = Field(description="Business unit (tenant) that runs the cohort.")
+    cohort_id: Identifier = Field(
+        description="Cohort the fact belongs to; also the Kafka record key."
     )
 
     @classmethod

@@ -10,9 +10,9 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import AwareDatetime, ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
-from contracts.base import Event, ReasonCode
+from contracts.base import Event, Identifier, ReasonCode, Timestamp
 from contracts.policy import (  # re-exported: the policy is part of CohortOpened's contract
     CrossDepartment,
     MatchingMode,
@@ -40,9 +40,18 @@ __all__ = [
 _PRODUCER = "enrolment"
 
 LanguageCode = Annotated[
-    str, Field(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$", description="BCP 47 tag, e.g. de.")
+    str,
+    Field(
+        pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$",
+        max_length=35,
+        description="BCP 47 tag, e.g. de.",
+    ),
 ]
 Topic = Annotated[str, Field(min_length=1, max_length=80, description="Topic label, e.g. genai.")]
+TOPICS_MAX = 50
+"""Topics one person may offer or want (the enrolment API allows fewer)."""
+COUNT_MAX = 10_000_000
+"""Upper bound of any head count in an event: far above any cohort, far below BSON's int64."""
 
 
 class Role(StrEnum):
@@ -112,10 +121,10 @@ class CohortOpened(Event):
 
     name: str = Field(min_length=1, max_length=200, description="Display name of the cohort.")
     languages: list[LanguageCode] = Field(
-        min_length=1, description="Languages sessions of this cohort may be held in."
+        min_length=1, max_length=32, description="Languages sessions of this cohort may be held in."
     )
-    opens_at: AwareDatetime = Field(description="Start of the enrolment window.")
-    closes_at: AwareDatetime = Field(description="End of the enrolment window (after opens_at).")
+    opens_at: Timestamp = Field(description="Start of the enrolment window.")
+    closes_at: Timestamp = Field(description="End of the enrolment window (after opens_at).")
     session_target: int = Field(
         6, ge=1, le=52, description="Sessions a mentorship should hold to count as completed."
     )
@@ -149,10 +158,14 @@ class CohortClosed(Event):
         }
     )
 
-    closed_at: AwareDatetime = Field(description="When enrolment ended.")
+    closed_at: Timestamp = Field(description="When enrolment ended.")
     reason: CloseReason = Field(description="Why enrolment ended.")
-    enrolled_mentors: int = Field(ge=0, description="Mentors enrolled (not withdrawn) at close.")
-    enrolled_mentees: int = Field(ge=0, description="Mentees enrolled (not withdrawn) at close.")
+    enrolled_mentors: int = Field(
+        ge=0, le=COUNT_MAX, description="Mentors enrolled (not withdrawn) at close."
+    )
+    enrolled_mentees: int = Field(
+        ge=0, le=COUNT_MAX, description="Mentees enrolled (not withdrawn) at close."
+    )
 
 
 class ParticipantEnrolled(Event):
@@ -187,7 +200,7 @@ class ParticipantEnrolled(Event):
         }
     )
 
-    participant_id: str = Field(min_length=1, description="Stable pseudonymous participant id.")
+    participant_id: Identifier = Field(description="Stable pseudonymous participant id.")
     role: Role = Field(description="Side of the mentorship the participant enrolled for.")
     name: str = Field(
         min_length=1,
@@ -200,24 +213,32 @@ class ParticipantEnrolled(Event):
         description="E-mail address for invitations. PERSONAL DATA: erased on withdrawal; "
         "never logged and never copied into another event.",
     )
-    department: str = Field(min_length=1, description="Department, for cross-department pairing.")
-    manager_id: str | None = Field(None, description="Employee id of the direct manager.")
-    manager_chain: list[str] = Field(
+    department: str = Field(
+        min_length=1, max_length=200, description="Department, for cross-department pairing."
+    )
+    manager_id: Identifier | None = Field(None, description="Employee id of the direct manager.")
+    manager_chain: list[Identifier] = Field(
         default_factory=list,
+        max_length=50,
         description="Employee ids of the reporting line, direct manager first, upwards.",
     )
     career_level: int = Field(
         ge=1, le=10, description="Career level, 1 = entry; the mentor must be below the mentee."
     )
     topics_offered: list[Topic] = Field(
-        default_factory=list, description="Topics this person can teach."
+        default_factory=list, max_length=TOPICS_MAX, description="Topics this person can teach."
     )
     topics_wanted: list[Topic] = Field(
-        default_factory=list, description="Topics this person wants to learn."
+        default_factory=list,
+        max_length=TOPICS_MAX,
+        description="Topics this person wants to learn.",
     )
-    languages: list[LanguageCode] = Field(min_length=1, description="Languages spoken.")
+    languages: list[LanguageCode] = Field(
+        min_length=1, max_length=32, description="Languages spoken."
+    )
     time_zone: str = Field(
         pattern=r"^[A-Za-z][A-Za-z0-9_+\-]*(/[A-Za-z0-9_+\-]+)*$",
+        max_length=64,
         description="IANA time zone name, e.g. Europe/Berlin.",
     )
     utc_offset_hours: float = Field(
@@ -229,7 +250,7 @@ class ParticipantEnrolled(Event):
         max_length=2000,
         description="Goals and expectations in free text. PERSONAL DATA: erased on withdrawal.",
     )
-    consent_given_at: AwareDatetime = Field(
+    consent_given_at: Timestamp = Field(
         description="When the person explicitly opted in (participation is voluntary)."
     )
     enrolled_by: Actor = Field(Actor.SELF, description="Who submitted the enrolment.")
@@ -259,9 +280,9 @@ class ParticipantWithdrawn(Event):
         }
     )
 
-    participant_id: str = Field(min_length=1, description="The participant who left.")
+    participant_id: Identifier = Field(description="The participant who left.")
     role: Role = Field(description="Side the participant had enrolled for.")
-    withdrawn_at: AwareDatetime = Field(description="When the withdrawal took effect.")
+    withdrawn_at: Timestamp = Field(description="When the withdrawal took effect.")
     withdrawn_by: Actor = Field(description="Who withdrew the participant.")
     reason: ReasonCode | None = Field(None, description="Optional reason code, e.g. moved_role.")
 

@@ -32,13 +32,28 @@ REQUIRED_ATTRIBUTES = (
     "tenantid",
     "cohortid",
 )
+STRING_ATTRIBUTES = (
+    "specversion",
+    "id",
+    "source",
+    "type",
+    "time",
+    "subject",
+    "datacontenttype",
+    "tenantid",
+    "cohortid",
+    "correlationid",
+    "causationid",
+)
+ATTRIBUTE_MAX_LENGTH = 512
 
 
 class ContractError(ValueError):
     """A message that does not honour the contract; retrying it can never succeed.
 
     ``reason`` is one of ``not_json``, ``not_an_object``, ``missing_attribute``,
-    ``unsupported_specversion``, ``unknown_type``, ``invalid_data``.
+    ``invalid_attribute`` (not a string, or too long), ``unsupported_specversion``,
+    ``unknown_type``, ``invalid_data``, or ``undecodable`` for anything else decoding raised.
     """
 
     def __init__(self, reason: str, detail: str) -> None:
@@ -107,23 +122,39 @@ def encode(
 
 
 def decode(value: bytes | str | None) -> Envelope:
-    """Parse a structured-mode CloudEvent; raise ``ContractError`` for anything malformed."""
+    """Parse a structured-mode CloudEvent; raise ``ContractError`` for anything malformed.
+
+    Whatever ``value`` holds, nothing but a ``ContractError`` escapes: a consumer dead-letters
+    exactly these, and any other exception would stop it at this record for good.
+    """
+    try:
+        return _decode(value)
+    except ContractError:
+        raise
+    except Exception as exc:  # a case the checks below missed must still not stop a consumer
+        raise ContractError("undecodable", f"{type(exc).__name__}: {exc}"[:500]) from None
+
+
+def _decode(value: bytes | str | None) -> Envelope:
     try:
         body = json.loads(value) if value is not None else None
     except (ValueError, UnicodeDecodeError) as exc:
-        raise ContractError("not_json", str(exc)) from None
+        raise ContractError("not_json", str(exc)[:500]) from None
+    except RecursionError:
+        raise ContractError("not_json", "nested too deeply") from None
     if not isinstance(body, dict):
         raise ContractError("not_an_object", f"expected a JSON object, got {type(body).__name__}")
     missing = [name for name in REQUIRED_ATTRIBUTES if body.get(name) in (None, "")]
     if missing:
         raise ContractError("missing_attribute", ", ".join(missing))
+    _check_attribute_types(body)
     if body["specversion"] != SPECVERSION:
-        raise ContractError("unsupported_specversion", str(body["specversion"]))
+        raise ContractError("unsupported_specversion", body["specversion"][:100])
     event_cls = EVENT_TYPES.get(body["type"])
     if event_cls is None:
-        raise ContractError("unknown_type", str(body["type"]))
+        raise ContractError("unknown_type", body["type"])
     try:
-        time = datetime.fromisoformat(str(body["time"]))
+        time = datetime.fromisoformat(body["time"])
     except ValueError as exc:
         raise ContractError("invalid_data", f"time: {exc}") from None
     try:
@@ -133,8 +164,8 @@ def decode(value: bytes | str | None) -> Envelope:
     if event.tenant_id != body["tenantid"] or event.cohort_id != body["cohortid"]:
         raise ContractError("invalid_data", "tenantid/cohortid differ from the data")
     return Envelope(
-        id=str(body["id"]),
-        source=str(body["source"]),
+        id=body["id"],
+        source=body["source"],
         type=body["type"],
         time=time,
         subject=body.get("subject"),
@@ -144,6 +175,23 @@ def decode(value: bytes | str | None) -> Envelope:
         correlation_id=body.get("correlationid"),
         causation_id=body.get("causationid"),
     )
+
+
+def _check_attribute_types(body: dict[str, Any]) -> None:
+    """Context attributes are bounded strings; a list or an object where one belongs is refused.
+
+    They end up in log lines, inbox rows and the correlation of every event caused by this one.
+    """
+    for name in STRING_ATTRIBUTES:
+        value = body.get(name)
+        if value is None and name not in REQUIRED_ATTRIBUTES:
+            continue
+        if not isinstance(value, str):
+            raise ContractError("invalid_attribute", f"{name}: expected a string")
+        if len(value) > ATTRIBUTE_MAX_LENGTH:
+            raise ContractError(
+                "invalid_attribute", f"{name}: longer than {ATTRIBUTE_MAX_LENGTH} characters"
+            )
 
 
 def _summarise(exc: ValidationError) -> str:

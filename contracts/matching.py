@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import math
 from enum import StrEnum
+from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from contracts.base import Event, ReasonCode
-from contracts.enrolment import Role
+from contracts.base import Event, Identifier, ReasonCode, Timestamp
+from contracts.enrolment import COUNT_MAX, TOPICS_MAX, Role, Topic
 from contracts.policy import Objective
 
 _PRODUCER = "matching"
@@ -35,6 +36,9 @@ class ScoreFactorName(StrEnum):
     FORMAT = "format"
     CROSS_DEPARTMENT = "cross_department"
     GOAL_SIMILARITY = "goal_similarity"
+
+
+UnmatchedReason = Annotated[str, Field(min_length=1, max_length=64)]
 
 
 class RoundTrigger(StrEnum):
@@ -101,21 +105,27 @@ class PairProposed(Event):
         }
     )
 
-    pair_id: str = Field(min_length=1, description="Id of the proposed pair.")
-    round_id: str = Field(min_length=1, description="Matching round that proposed the pair.")
-    mentor_id: str = Field(min_length=1, description="Participant id of the (junior) mentor.")
-    mentee_id: str = Field(min_length=1, description="Participant id of the (senior) mentee.")
+    pair_id: Identifier = Field(description="Id of the proposed pair.")
+    round_id: Identifier = Field(description="Matching round that proposed the pair.")
+    mentor_id: Identifier = Field(description="Participant id of the (junior) mentor.")
+    mentee_id: Identifier = Field(description="Participant id of the (senior) mentee.")
     score: float = Field(ge=0, description="Total score of the pair under the cohort policy.")
     explanation: list[ScoreFactor] = Field(
-        default_factory=list, description="Per-factor contributions; they sum to score."
+        default_factory=list,
+        max_length=16,
+        description="Per-factor contributions; they sum to score.",
     )
-    shared_topics: list[str] = Field(
-        default_factory=list, description="Topics the mentor offers and the mentee wants."
+    shared_topics: list[Topic] = Field(
+        default_factory=list,
+        max_length=TOPICS_MAX,
+        description="Topics the mentor offers and the mentee wants.",
     )
-    reverse_shared_topics: list[str] = Field(
-        default_factory=list, description="Topics the mentee offers and the mentor wants."
+    reverse_shared_topics: list[Topic] = Field(
+        default_factory=list,
+        max_length=TOPICS_MAX,
+        description="Topics the mentee offers and the mentor wants.",
     )
-    proposed_at: AwareDatetime = Field(description="When the pair was proposed.")
+    proposed_at: Timestamp = Field(description="When the pair was proposed.")
 
     @model_validator(mode="after")
     def _explanation_sums_to_score(self) -> PairProposed:
@@ -146,12 +156,12 @@ class PairAccepted(Event):
         }
     )
 
-    pair_id: str = Field(min_length=1, description="The pair that was accepted.")
-    mentor_id: str = Field(min_length=1, description="Participant id of the mentor.")
-    mentee_id: str = Field(min_length=1, description="Participant id of the mentee.")
-    by_participant_id: str = Field(min_length=1, description="Who accepted.")
+    pair_id: Identifier = Field(description="The pair that was accepted.")
+    mentor_id: Identifier = Field(description="Participant id of the mentor.")
+    mentee_id: Identifier = Field(description="Participant id of the mentee.")
+    by_participant_id: Identifier = Field(description="Who accepted.")
     by_role: Role = Field(description="Which side accepted.")
-    accepted_at: AwareDatetime = Field(description="When the answer was given.")
+    accepted_at: Timestamp = Field(description="When the answer was given.")
 
     def subject(self) -> str:
         """The pair the fact is about."""
@@ -176,12 +186,12 @@ class PairDeclined(Event):
         }
     )
 
-    pair_id: str = Field(min_length=1, description="The pair that was declined.")
-    mentor_id: str = Field(min_length=1, description="Participant id of the mentor.")
-    mentee_id: str = Field(min_length=1, description="Participant id of the mentee.")
-    by_participant_id: str = Field(min_length=1, description="Who declined.")
+    pair_id: Identifier = Field(description="The pair that was declined.")
+    mentor_id: Identifier = Field(description="Participant id of the mentor.")
+    mentee_id: Identifier = Field(description="Participant id of the mentee.")
+    by_participant_id: Identifier = Field(description="Who declined.")
     by_role: Role = Field(description="Which side declined.")
-    declined_at: AwareDatetime = Field(description="When the answer was given.")
+    declined_at: Timestamp = Field(description="When the answer was given.")
     reason: ReasonCode | None = Field(
         None,
         description="Optional reason code (participant_withdrew when a withdrawal declined it); "
@@ -201,10 +211,10 @@ class PairConfirmed(Event):
         json_schema_extra={"examples": [{**_PAIR, "confirmed_at": "2025-10-01T14:20:00+02:00"}]}
     )
 
-    pair_id: str = Field(min_length=1, description="The pair, from now on also the mentorship id.")
-    mentor_id: str = Field(min_length=1, description="Participant id of the mentor.")
-    mentee_id: str = Field(min_length=1, description="Participant id of the mentee.")
-    confirmed_at: AwareDatetime = Field(description="When the second acceptance arrived.")
+    pair_id: Identifier = Field(description="The pair, from now on also the mentorship id.")
+    mentor_id: Identifier = Field(description="Participant id of the mentor.")
+    mentee_id: Identifier = Field(description="Participant id of the mentee.")
+    confirmed_at: Timestamp = Field(description="When the second acceptance arrived.")
 
     def subject(self) -> str:
         """The pair the fact is about."""
@@ -216,13 +226,20 @@ class RoundStatistics(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="ignore")
 
-    pairs_proposed: int = Field(ge=0, description="Pairs proposed in this round.")
-    mentors_in_pool: int = Field(ge=0, description="Unpaired mentors the round started with.")
-    mentees_in_pool: int = Field(ge=0, description="Unpaired mentees the round started with.")
-    mentors_matched: int = Field(ge=0, description="Mentors that received at least one pair.")
-    mentees_matched: int = Field(ge=0, description="Mentees that received a pair.")
-    unmatched_by_reason: dict[str, int] = Field(
+    pairs_proposed: int = Field(ge=0, le=COUNT_MAX, description="Pairs proposed in this round.")
+    mentors_in_pool: int = Field(
+        ge=0, le=COUNT_MAX, description="Unpaired mentors the round started with."
+    )
+    mentees_in_pool: int = Field(
+        ge=0, le=COUNT_MAX, description="Unpaired mentees the round started with."
+    )
+    mentors_matched: int = Field(
+        ge=0, le=COUNT_MAX, description="Mentors that received at least one pair."
+    )
+    mentees_matched: int = Field(ge=0, le=COUNT_MAX, description="Mentees that received a pair.")
+    unmatched_by_reason: dict[UnmatchedReason, Annotated[int, Field(ge=0, le=COUNT_MAX)]] = Field(
         default_factory=dict,
+        max_length=32,
         description="Unmatched participants per reason, e.g. no_eligible_partner: 3.",
     )
     total_score: float = Field(ge=0, description="Sum of the proposed pairs' scores.")
@@ -264,10 +281,10 @@ class MatchingRoundCompleted(Event):
         }
     )
 
-    round_id: str = Field(min_length=1, description="Id of the round.")
+    round_id: Identifier = Field(description="Id of the round.")
     trigger: RoundTrigger = Field(description="What started the round.")
     objective: Objective = Field(description="What the round optimised.")
-    completed_at: AwareDatetime = Field(description="When the round finished.")
+    completed_at: Timestamp = Field(description="When the round finished.")
     statistics: RoundStatistics = Field(description="What the round achieved.")
 
     def subject(self) -> str:

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from pydantic import AwareDatetime, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
-from contracts.base import Event
+from contracts.base import Event, Identifier, Timestamp
 
 _PRODUCER = "notifications"
 _DELIVERY = {
@@ -36,18 +36,21 @@ class _Notification(Event):
 
     producer = _PRODUCER
 
-    notification_id: str = Field(min_length=1, description="Id of the notification.")
+    notification_id: Identifier = Field(description="Id of the notification.")
     channel: Channel = Field(description="How it was sent.")
-    recipient_id: str = Field(
-        min_length=1,
+    recipient_id: Identifier = Field(
         pattern=r"^[^@]+$",
         description="Participant id (e-mail) or webhook id (webhook); never an address.",
     )
     template: str = Field(
-        min_length=1, description="Kind of notification, e.g. pair_proposed, session_invitation."
+        min_length=1,
+        max_length=64,
+        description="Kind of notification, e.g. pair_proposed, session_invitation.",
     )
     caused_by_event_id: str = Field(
-        min_length=1, description="CloudEvents id of the event that caused the notification."
+        min_length=1,
+        max_length=512,
+        description="CloudEvents id of the event that caused the notification.",
     )
 
     def subject(self) -> str:
@@ -62,7 +65,7 @@ class NotificationDelivered(_Notification):
         json_schema_extra={"examples": [{**_DELIVERY, "delivered_at": "2025-11-05T10:00:03+01:00"}]}
     )
 
-    delivered_at: AwareDatetime = Field(description="When the receiving side accepted it.")
+    delivered_at: Timestamp = Field(description="When the receiving side accepted it.")
 
 
 class NotificationFailed(_Notification):
@@ -84,8 +87,8 @@ class NotificationFailed(_Notification):
         }
     )
 
-    failed_at: AwareDatetime = Field(description="When the last attempt failed.")
+    failed_at: Timestamp = Field(description="When the last attempt failed.")
     error: str = Field(
         min_length=1, max_length=500, description="Last error, without personal data."
     )
-    attempts: int = Field(ge=1, description="How many delivery attempts were made.")
+    attempts: int = Field(ge=1, le=1000, description="How many delivery attempts were made.")

@@ -67,7 +67,7 @@ class MatchingPolicy(BaseModel):
         1, ge=1, le=3, description="How many mentees one mentor may have at the same time."
     )
     min_level_gap: int = Field(
-        2, ge=0, description="Minimum of mentee career level minus mentor career level."
+        2, ge=0, le=100, description="Minimum of mentee career level minus mentor career level."
     )
     cross_department: CrossDepartment = Field(
         CrossDepartment.PREFERRED,

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from contracts.base import Event
+from contracts.base import Event, Identifier, Timestamp
 
 _PRODUCER = "sessions"
 _TENANT = "bu-retail-banking"
@@ -90,12 +90,14 @@ class SessionScheduled(Event):
         }
     )
 
-    session_id: str = Field(min_length=1, description="Id of the session.")
-    pair_id: str = Field(min_length=1, description="The mentorship (confirmed pair) it belongs to.")
-    mentor_id: str = Field(min_length=1, description="Participant id of the mentor.")
-    mentee_id: str = Field(min_length=1, description="Participant id of the mentee.")
-    sequence: int = Field(ge=1, description="Number of the session within the mentorship, from 1.")
-    starts_at: AwareDatetime = Field(description="Start of the session.")
+    session_id: Identifier = Field(description="Id of the session.")
+    pair_id: Identifier = Field(description="The mentorship (confirmed pair) it belongs to.")
+    mentor_id: Identifier = Field(description="Participant id of the mentor.")
+    mentee_id: Identifier = Field(description="Participant id of the mentee.")
+    sequence: int = Field(
+        ge=1, le=1000, description="Number of the session within the mentorship, from 1."
+    )
+    starts_at: Timestamp = Field(description="Start of the session.")
     duration_minutes: int = Field(ge=5, le=480, description="Planned length in minutes.")
     format: SessionFormat = Field(description="How the session is held.")
     video_link: str | None = Field(
@@ -143,9 +145,9 @@ class SessionCompleted(Event):
         }
     )
 
-    session_id: str = Field(min_length=1, description="Id of the session.")
-    pair_id: str = Field(min_length=1, description="The mentorship it belongs to.")
-    held_at: AwareDatetime = Field(description="When the session actually took place.")
+    session_id: Identifier = Field(description="Id of the session.")
+    pair_id: Identifier = Field(description="The mentorship it belongs to.")
+    held_at: Timestamp = Field(description="When the session actually took place.")
     mentor_feedback: SessionFeedback | None = Field(None, description="The mentor's feedback.")
     mentee_feedback: SessionFeedback | None = Field(None, description="The mentee's feedback.")
 
@@ -175,14 +177,14 @@ class SessionCancelled(Event):
         }
     )
 
-    session_id: str = Field(min_length=1, description="Id of the cancelled session.")
-    pair_id: str = Field(min_length=1, description="The mentorship it belongs to.")
+    session_id: Identifier = Field(description="Id of the cancelled session.")
+    pair_id: Identifier = Field(description="The mentorship it belongs to.")
     cancelled_by: CancelledBy = Field(description="Who cancelled.")
-    cancelled_by_id: str | None = Field(
+    cancelled_by_id: Identifier | None = Field(
         None, description="Participant or admin id of who cancelled; none for the system."
     )
     reason: CancellationReason = Field(description="Why the session was cancelled.")
-    cancelled_at: AwareDatetime = Field(description="When it was cancelled.")
+    cancelled_at: Timestamp = Field(description="When it was cancelled.")
 
     def subject(self) -> str:
         """The session the fact is about."""
@@ -210,11 +212,11 @@ class MentorshipCompleted(Event):
         }
     )
 
-    pair_id: str = Field(min_length=1, description="The mentorship (confirmed pair).")
-    mentor_id: str = Field(min_length=1, description="Participant id of the mentor.")
-    mentee_id: str = Field(min_length=1, description="Participant id of the mentee.")
-    sessions_held: int = Field(ge=0, description="Sessions that took place.")
-    completed_at: AwareDatetime = Field(description="When the mentorship ended.")
+    pair_id: Identifier = Field(description="The mentorship (confirmed pair).")
+    mentor_id: Identifier = Field(description="Participant id of the mentor.")
+    mentee_id: Identifier = Field(description="Participant id of the mentee.")
+    sessions_held: int = Field(ge=0, le=1000, description="Sessions that took place.")
+    completed_at: Timestamp = Field(description="When the mentorship ended.")
     outcome: MentorshipOutcome = Field(description="Whether the session target was reached.")
 
     def subject(self) -> str:

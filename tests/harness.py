@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 import httpx
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from pymongo import monitoring
 
 from contracts import Envelope, Event, decode
 from contracts.catalogue import example_data
@@ -205,3 +206,36 @@ def _ready(url: str) -> bool:
         return httpx.get(f"{url}/readyz", timeout=1.0).status_code == 200
     except httpx.HTTPError:
         return False
+
+
+class CommandLog(monitoring.CommandListener):
+    """Records ``(database, command)`` of every MongoDB command sent while ``recording``.
+
+    Register it once per process (``pymongo.monitoring.register``; listeners cannot be removed);
+    it is idle outside ``recording``, and sees clients created after its registration only.
+    """
+
+    def __init__(self) -> None:
+        self.active = False
+        self.commands: list[tuple[str, str]] = []
+
+    def recording(self) -> CommandLog:
+        self.commands = []
+        return self
+
+    def __enter__(self) -> list[tuple[str, str]]:
+        self.active = True
+        return self.commands
+
+    def __exit__(self, *_: object) -> None:
+        self.active = False
+
+    def started(self, event: monitoring.CommandStartedEvent) -> None:
+        if self.active:
+            self.commands.append((event.database_name, event.command_name))
+
+    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+        pass
+
+    def failed(self, event: monitoring.CommandFailedEvent) -> None:
+        pass

@@ -18,6 +18,8 @@ from services.runtime.service import Service
 from services.runtime.settings import ServiceSettings
 
 TITLE = "revmentor enrolment"
+IMPORT_ROUTE = "/cohorts/{cohort_id}/imports"
+"""The streamed upload, whose body limit is its own (``import_max_body_bytes``)."""
 
 
 @dataclass
@@ -48,7 +50,8 @@ def build(settings: ServiceSettings | None = None) -> Enrolment:
     service.on_startup(store.ensure_indexes)
     service.on_startup(closer.start)
     service.on_shutdown(closer.stop)
-    app = service.http_app(routes(commands, importer), title=TITLE)
+    app = service.http_app(routes(commands, importer), title=TITLE,
+                           body_limits={IMPORT_ROUTE: cfg.import_max_body_bytes})
     return Enrolment(cfg, service, store, commands, importer, closer, app)
 
 

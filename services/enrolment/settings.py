@@ -24,6 +24,11 @@ class EnrolmentSettings(ServiceSettings):
     import_max_record_bytes: int = Field(
         default=64 * 1024, ge=256, description="Longest accepted CSV record or JSON line."
     )
+    import_max_body_bytes: int = Field(
+        default=128 * 1024 * 1024, ge=1024,
+        description="Largest upload: import_max_rows rows of 1.3 KiB on average (HRIS exports "
+        "run at 200 to 500 bytes a row); a larger file is refused with 413, split it.",
+    )
     window_check_interval_s: float = Field(
         default=30.0, gt=0, description="How often cohorts whose enrolment window ended close."
     )

@@ -11,11 +11,19 @@ batch. Transient failures (database or broker unreachable) are first retried her
 exponential backoff, then the batch is nacked; they are never acknowledged before success. A
 handler that keeps failing for another reason is isolated to its single event, which is
 dead-lettered after a few tries so it cannot block its partition forever.
+
+Kafka header values are bytes, any bytes: FastStream's own parser decodes each one as UTF-8
+before the handler runs, and a record with a binary header (a tracing system's, a foreign
+producer's) would fail there, outside the handler, and be skipped with its whole batch without
+a dead letter. This consumer's parser decodes header values leniently instead. Headers are not
+part of the contract (a structured-mode CloudEvent is its body), so such a record is processed
+when its body is a valid event and dead-lettered for its body's reason otherwise.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import random
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -29,7 +37,7 @@ from contracts import ContractError, Envelope, Event, decode
 from services.runtime.dead_letters import DeadLetters
 from services.runtime.inbox import Inbox
 from services.runtime.log import bound, get_logger
-from services.runtime.metrics import ServiceMetrics
+from services.runtime.metrics import ConsumerProgress, ServiceMetrics
 from services.runtime.mongo import is_transient
 from services.runtime.outbox import Outbox, UnitOfWork
 
@@ -88,6 +96,7 @@ class EventConsumer:
         self.inbox = Inbox(outbox.db, name)
         self.dead_letters = DeadLetters(publish, name)
         self.metrics = metrics
+        self.progress: ConsumerProgress = metrics.consumers.of(name)
         self.retry = retry or RetryPolicy()
 
     def subscribe(
@@ -106,12 +115,26 @@ class EventConsumer:
             session_timeout_ms=session_timeout_ms,
             heartbeat_interval_ms=heartbeat_interval_ms,
             ack_policy=AckPolicy.NACK_ON_ERROR,
+            parser=self._parse,
             decoder=_raw_body,
         )(self.on_batch)
 
+    async def _parse(self, records: Any, faststream_parser: Callable[..., Awaitable[Any]]) -> Any:
+        """FastStream's batch parser over copies whose header values are valid UTF-8.
+
+        The message keeps the original records, so dead letters carry what was consumed.
+        """
+        batch = tuple(records) if isinstance(records, tuple | list) else (records,)
+        message = await faststream_parser(tuple(_with_text_headers(r) for r in batch))
+        message.raw_message = records
+        self.progress.received(batch, message.consumer)
+        return message
+
     async def on_batch(self, body: Any, message: KafkaMessage) -> None:
         raw = message.raw_message
-        await self.process(list(raw) if isinstance(raw, tuple) else [raw])
+        records = list(raw) if isinstance(raw, tuple) else [raw]
+        await self.process(records)
+        self.progress.applied(records)
 
     async def process(self, records: list[Any]) -> None:
         """Apply one batch of records; raise (so it is nacked) only on a transient failure."""
@@ -204,6 +227,12 @@ def _runs_of_one_type(envelopes: list[Envelope]) -> list[list[Envelope]]:
         else:
             runs.append([env])
     return runs
+
+
+def _with_text_headers(record: Any) -> Any:
+    headers = tuple((key, (value or b"").decode(errors="replace").encode())
+                    for key, value in record.headers or ())
+    return dataclasses.replace(record, headers=headers)
 
 
 async def _raw_body(message: Any) -> Any:

@@ -3,15 +3,43 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+from collections.abc import Mapping
 from typing import Any
 
 from faststream.kafka import KafkaBroker
 
+from services.runtime.log import get_logger
 from services.runtime.settings import ServiceSettings
+
+BROKER_LOGGER = "revmentor.broker"
+_CONTEXT = ("topic", "group_id", "message_id")
+
+
+class BrokerLog:
+    """FastStream's log calls as the service's structured, redacted log lines.
+
+    FastStream logs an exception that escapes a subscriber, a consume loop's Kafka errors and
+    subscriber start-up here; without a logger they vanish. Its context (topic, group id,
+    message id, which is offset and timestamp) holds ids only, never a payload. Per-message
+    "Received"/"Processed" lines are DEBUG (see :func:`create_broker`). The structlog logger is
+    looked up per line, so configuration applied after the broker was built still holds.
+    """
+
+    def __init__(self, name: str = BROKER_LOGGER) -> None:
+        self.name = name
+        self._gate = logging.getLogger(name)
+
+    def log(self, level: int, msg: Any, /, *, exc_info: Any = None,
+            extra: Mapping[str, Any] | None = None) -> None:
+        if not self._gate.isEnabledFor(level):
+            return
+        context = {k: str(v) for k, v in (extra or {}).items() if k in _CONTEXT and v}
+        get_logger(self.name).log(level, str(msg), exc_info=exc_info, **context)
 
 
 def create_broker(settings: ServiceSettings) -> KafkaBroker:
-    """A broker whose producer waits for all in-sync replicas.
+    """A broker whose producer waits for all in-sync replicas and whose errors are logged.
 
     Producer idempotence is a setting because the embedded Tansu broker does not support it; on a
     real Kafka cluster turn it on (``REVMENTOR_<SERVICE>_KAFKA_ENABLE_IDEMPOTENCE=true``).
@@ -24,7 +52,8 @@ def create_broker(settings: ServiceSettings) -> KafkaBroker:
         enable_idempotence=settings.kafka_enable_idempotence,
         linger_ms=settings.kafka_linger_ms,
         graceful_timeout=15.0,
-        logger=None,
+        logger=BrokerLog(),
+        log_level=logging.DEBUG,
     )
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pymongo
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import (
@@ -56,9 +57,11 @@ def is_transient(exc: BaseException) -> bool:
     return isinstance(exc, OperationFailure) and exc.code in {112, 189, 91, 11600, 11602, 10107}
 
 
-async def ping(client: AsyncMongoClient[dict[str, Any]]) -> bool:
+async def ping(client: AsyncMongoClient[dict[str, Any]], timeout_s: float = 1.0) -> bool:
+    """The server answers a ping within ``timeout_s`` (server selection included)."""
     try:
-        await client.admin.command("ping")
+        with pymongo.timeout(timeout_s):
+            await client.admin.command("ping")
     except PyMongoError:
         return False
     return True

@@ -24,6 +24,8 @@ from contracts import Envelope, Event, Record, encode
 from services.runtime.mongo import TRANSACTION_OPTIONS, Database
 
 OUTBOX = "outbox"
+PENDING: dict[str, Any] = {"sent_at": None, "parked_at": None}
+"""Committed, not yet published, and not parked as a record the broker can never take."""
 T = TypeVar("T")
 
 
@@ -85,6 +87,7 @@ def outbox_document(record: Record, now: datetime) -> dict[str, Any]:
         "headers": record.headers,
         "created_at": now,
         "sent_at": None,
+        "parked_at": None,
     }
 
 
@@ -98,9 +101,13 @@ class Outbox:
         self.committed = asyncio.Event()
 
     async def ensure_indexes(self, retention_days: int) -> None:
-        """Pending records are found by ``sent_at``; sent ones expire after the retention."""
+        """Pending records are found in position order; sent ones expire after the retention.
+
+        Parked records never expire: an operator fixes and replays or deletes them.
+        """
         col = self.db[OUTBOX]
-        await col.create_index([("sent_at", ASCENDING), ("position", ASCENDING)])
+        await col.create_index(
+            [("sent_at", ASCENDING), ("parked_at", ASCENDING), ("position", ASCENDING)])
         await col.create_index(
             "sent_at",
             name="sent_at_ttl",
@@ -145,7 +152,3 @@ class Outbox:
             await self.db[OUTBOX].insert_many(
                 [outbox_document(r, now) for r in records], ordered=True, session=session
             )
-
-    async def backlog(self) -> int:
-        """Records committed but not yet published (a metric and a readiness signal)."""
-        return await self.db[OUTBOX].count_documents({"sent_at": None})

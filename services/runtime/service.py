@@ -29,6 +29,7 @@ from services.runtime.mongo import connect, ping
 from services.runtime.openapi import document_problems
 from services.runtime.outbox import Outbox
 from services.runtime.relay import OutboxRelay
+from services.runtime.request_limits import RequestBodyLimit
 from services.runtime.settings import ServiceSettings
 
 log = get_logger(__name__)
@@ -55,7 +56,7 @@ class Service:
             batch_size=settings.outbox_batch_size,
             poll_interval_s=settings.outbox_poll_interval_s,
             lease_ttl_s=settings.outbox_lease_ttl_s,
-            on_published=self.metrics.events_published.inc,
+            metrics=self.metrics,
         )
         self.consumers: list[EventConsumer] = []
         self._startup_hooks: list[StartupHook] = []
@@ -130,12 +131,23 @@ class Service:
         return True
 
     async def readiness(self) -> dict[str, bool]:
-        mongo, kafka = await asyncio.gather(ping(self.client), self.broker.ping(timeout=2.0))
-        self.metrics.outbox_backlog.set(await self.outbox.backlog() if mongo else -1)
+        """Both dependencies answer a ping within ``readiness_timeout_s``, whatever the load.
+
+        Nothing heavier runs here: a probe that queries the outbox times out exactly when the
+        service is busiest. The backlog is a gauge the relay keeps.
+        """
+        timeout = self.settings.readiness_timeout_s
+        mongo, kafka = await asyncio.gather(ping(self.client, timeout),
+                                            self.broker.ping(timeout=timeout))
         return {"mongodb": mongo, "kafka": bool(kafka)}
 
-    def http_app(self, *routers: APIRouter, title: str, **fastapi_kwargs: Any) -> FastAPI:
-        """The FastAPI app with this service in its lifespan, probes, metrics and problem+json."""
+    def http_app(self, *routers: APIRouter, title: str,
+                 body_limits: Mapping[str, int] | None = None, **fastapi_kwargs: Any) -> FastAPI:
+        """The FastAPI app with this service in its lifespan, probes, metrics and problem+json.
+
+        Every request body is bounded by ``http_max_body_bytes``; ``body_limits`` (path template
+        to bytes) gives a route, such as an upload, a limit of its own.
+        """
 
         @asynccontextmanager
         async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -149,6 +161,8 @@ class Service:
         app.state.service = self
         app.state.token_verifier = TokenVerifier(self.settings)
         install_problem_handlers(app)
+        app.add_middleware(RequestBodyLimit, limit=self.settings.http_max_body_bytes,
+                           route_limits=body_limits)  # inside the request metrics, see there
         install_request_metrics(app, self.metrics)
         app.include_router(operations_router(self.metrics, self.readiness))
         for router in routers:

@@ -2,7 +2,9 @@
 
 Each service reads ``REVMENTOR_<SERVICE>_<FIELD>`` first; the connection URLs also fall back to the
 platform-wide ``KAFKA_BOOTSTRAP_SERVERS`` and ``MONGODB_URI`` so that one environment can point all
-four services at the same infrastructure tier while a deployment can still split them.
+four services at the same infrastructure tier while a deployment can still split them. The
+environment always beats a code default, e.g. ``REVMENTOR_ENROLMENT_MONGODB_DATABASE`` beats the
+database named after the service (see :meth:`ServiceSettings.for_service`).
 """
 
 from __future__ import annotations
@@ -43,6 +45,13 @@ class ServiceSettings(BaseSettings):
     mongodb_server_selection_timeout_ms: int = Field(default=5000, ge=1)
     http_host: str = "0.0.0.0"
     http_port: int = 8000
+    http_max_body_bytes: int = Field(
+        default=1024 * 1024, ge=1024,
+        description="Largest request body; routes that stream uploads set their own limit.",
+    )
+    readiness_timeout_s: float = Field(
+        default=1.0, gt=0, description="How long /readyz waits for each dependency's ping.",
+    )
 
     consumer_start_from: Literal["earliest", "latest"] = Field(
         default="earliest",
@@ -73,7 +82,14 @@ class ServiceSettings(BaseSettings):
 
     @classmethod
     def for_service(cls, service: str, **overrides: Any) -> ServiceSettings:
-        """Settings of ``service`` from ``REVMENTOR_<SERVICE>_*`` variables plus ``overrides``."""
-        overrides.setdefault("service_name", service)
-        overrides.setdefault("mongodb_database", service)
-        return cls(_env_prefix=f"REVMENTOR_{service.upper()}_", **overrides)  # type: ignore[call-arg]
+        """Settings of ``service``: ``overrides``, else ``REVMENTOR_<SERVICE>_*``, else defaults.
+
+        Precedence, highest first: values passed here (a caller that names a value means it,
+        as tests do), the service's environment variables, the platform-wide URLs, then the
+        defaults, including those derived from the service (its name, its database named after
+        it), which the environment must be able to change.
+        """
+        settings = cls(_env_prefix=f"REVMENTOR_{service.upper()}_", **overrides)  # type: ignore[call-arg]
+        derived = {"service_name": service, "mongodb_database": service}
+        unset = {k: v for k, v in derived.items() if k not in settings.model_fields_set}
+        return settings.model_copy(update=unset)

@@ -80,7 +80,7 @@ async def test_an_imported_row_whose_topic_outgrows_its_bound_is_rejected_alone(
 
 
 @pytest.mark.parametrize(("field", "value", "where"), [
-    ("manager_chain", ["x" * 40_000] * 30, [f"manager_chain.{i}" for i in range(30)]),
+    ("manager_chain", ["x" * 4_000] * 30, [f"manager_chain.{i}" for i in range(30)]),
     ("manager_chain", [f"e-{i}" for i in range(31)], "manager_chain"),
     ("employee_id", "e" * 101, "employee_id"),
     ("name", "n" * 201, "name"),
@@ -103,6 +103,16 @@ async def test_every_string_and_list_of_an_application_is_bounded(api: Api, fiel
     response = await api.http.post(f"/cohorts/{cohort['cohort_id']}/participants", json=body,
                                    headers=api.admin())
     assert invalid_fields(response) == (where if isinstance(where, list) else [where])
+
+
+async def test_the_observed_1_2_mb_enrolment_is_refused_before_it_is_read(api: Api):
+    """30 manager ids of 40,000 characters once became a 1.24 MB record no broker took."""
+    cohort = await api.open_cohort()
+    body = {"employee_id": "e-1", **application(manager_chain=["x" * 40_000] * 30)}
+    response = await api.http.post(f"/cohorts/{cohort['cohort_id']}/participants", json=body,
+                                   headers=api.admin())
+    assert_problem(response, 413)
+    assert await api.outbox_types() == ["CohortOpened"]
 
 
 async def test_goals_may_span_lines(api: Api):

@@ -68,7 +68,7 @@ async def test_malformed_messages_land_in_the_dead_letter_topic_and_the_consumer
         await eventually(good_one_applied, what="the valid event after the malformed ones")
         parked = await read_topic(
             infra.kafka_bootstrap_servers, dead_letter_topic(ENROLMENT), count=3,
-            keep=lambda r: _from(r, f"dlq-{unique}."),
+            keep=lambda r: _from(r, f"dlq-{unique}.") and r.key == key,
         )
     finally:
         await consumer.stop()
@@ -97,12 +97,14 @@ async def test_handler_failing_on_every_try_is_dead_lettered_and_the_next_event_
 
     events = [example(ParticipantEnrolled, cohort_id=cohort, participant_id=p)
               for p in ("before", "poisoned", "after")]
-    await produce(infra.kafka_bootstrap_servers,
-                  *((cohort.encode(), encode(e, source="/tests").value) for e in events))
+    # "latest": this consumer reads what this test sends, not the whole suite's history
     consumer = probe_service(infra, f"poison-{unique}", {ParticipantEnrolled: refuse_poisoned},
-                             retry_initial_backoff_s=0.01)
+                             retry_initial_backoff_s=0.01, consumer_start_from="latest")
     await consumer.start()
     try:
+        await eventually(consumer.consuming, what="the consumer to be assigned")
+        await produce(infra.kafka_bootstrap_servers,
+                      *((cohort.encode(), encode(e, source="/tests").value) for e in events))
         async def after_applied() -> bool:
             return await times_applied(consumer, cohort, "after") == 1
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from contracts.enrolment import CohortClosed, ParticipantEnrolled
+from services.enrolment.settings import EnrolmentSettings
 from services.runtime.consumer import RetryPolicy, _runs_of_one_type
 from services.runtime.settings import ServiceSettings
 from tests.harness import example
@@ -48,3 +49,32 @@ def test_consecutive_events_of_one_type_form_runs_in_order() -> None:
                   env(CohortClosed), env(ParticipantEnrolled, "3"))
     runs = _runs_of_one_type([a, b, c, d])  # type: ignore[list-item]
     assert [[id(e) for e in run] for run in runs] == [[id(a), id(b)], [id(c)], [id(d)]]
+
+
+@pytest.mark.parametrize("service", ["enrolment", "matching"])
+def test_the_environment_names_the_database_over_the_service_derived_default(
+    monkeypatch: pytest.MonkeyPatch, service: str
+):
+    assert ServiceSettings.for_service(service).mongodb_database == service
+    monkeypatch.setenv(f"REVMENTOR_{service.upper()}_MONGODB_DATABASE", f"{service}_eu")
+    assert ServiceSettings.for_service(service).mongodb_database == f"{service}_eu"
+
+
+def test_enrolment_settings_read_the_database_and_their_own_knobs_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+):
+    monkeypatch.setenv("REVMENTOR_ENROLMENT_MONGODB_DATABASE", "enrolment_eu")
+    monkeypatch.setenv("REVMENTOR_ENROLMENT_SERVICE_NAME", "enrolment-eu")
+    monkeypatch.setenv("REVMENTOR_ENROLMENT_IMPORT_CHUNK_SIZE", "250")
+    settings = EnrolmentSettings.load()
+    assert (settings.mongodb_database, settings.service_name, settings.import_chunk_size) == (
+        "enrolment_eu", "enrolment-eu", 250)
+
+
+def test_a_value_passed_in_code_wins_over_the_environment(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("REVMENTOR_ENROLMENT_MONGODB_DATABASE", "enrolment_eu")
+    monkeypatch.setenv("REVMENTOR_ENROLMENT_OUTBOX_BATCH_SIZE", "50")
+    settings = ServiceSettings.for_service("enrolment", mongodb_database="enrolment_test",
+                                           outbox_batch_size=7)
+    assert (settings.mongodb_database, settings.outbox_batch_size) == ("enrolment_test", 7)
+    assert settings.service_name == "enrolment"

@@ -144,7 +144,11 @@ class ConsumerProgressCollector(Collector):
             labels=["consumer"],
         )
         for name, progress in self.progress.items():
-            for tp, records in sorted(progress.lag().items()):
+            try:
+                lags = progress.lag()
+            except Exception:  # a client mid-rebalance or stopped must not fail the scrape
+                lags = {}
+            for tp, records in sorted(lags.items()):
                 lag.add_metric([name, tp.topic, str(tp.partition)], records)
             stalled.add_metric([name], progress.stalled_seconds())
         yield lag

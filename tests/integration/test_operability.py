@@ -95,11 +95,12 @@ async def test_a_stuck_consumer_shows_lag_and_stalled_seconds_until_it_recovers(
     try:
         await produce(infra.kafka_bootstrap_servers, cohort, "p-1", "p-2", "p-3")
 
-        async def stuck_with_three_waiting() -> bool:
-            return (metric(consumer, "revmentor_consumer_lag") == 3
+        async def stuck_with_ours_waiting() -> bool:
+            """At least our three: the embedded broker's "latest" may start a few records early."""
+            return (metric(consumer, "revmentor_consumer_lag") >= 3
                     and metric(consumer, "revmentor_consumer_stalled_seconds") > 0.5)
 
-        await eventually(stuck_with_three_waiting, what="lag 3 and stalled seconds to grow")
+        await eventually(stuck_with_ours_waiting, what="lag >= 3 and stalled seconds to grow")
         outage.down = False
 
         async def caught_up() -> bool:

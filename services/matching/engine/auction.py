@@ -100,11 +100,13 @@ def auction(
     value: NDArray[np.float64],
     balanced: bool,
     scale: float,
-) -> NDArray[np.intp]:
-    """Object won by each bidder, total value within n_bidders * eps of the best.
+    max_rounds: int,
+) -> tuple[NDArray[np.intp], bool]:
+    """(object won by each bidder, finished): total value within n_bidders * eps of the best.
 
     A matching covering every bidder must exist. `scale` is the largest value; epsilon is
-    relative to it.
+    relative to it. After `max_rounds` bidding rounds (all phases together) it stops and
+    returns what it has, finished=False: some bidders may hold no object (-1).
     """
     schedule = tuple(f * scale for f in (SCALING if balanced else (FINE_EPSILON,)))
     order = np.argsort(bidder, kind="stable")
@@ -114,11 +116,15 @@ def auction(
     span = float(value.max() - value.min()) + 1.0  # bid step of a bidder with one option
     price = np.zeros(n_objects)
     assigned = np.full(n_bidders, -1, np.intp)
+    rounds = 0
     for eps in schedule:
         owner = np.full(n_objects, -1, np.intp)
         assigned[:] = -1
         bidders = np.arange(n_bidders)
         while len(bidders):
+            if rounds >= max_rounds:
+                return assigned, False
+            rounds += 1
             starts = indptr[bidders]
             lens = indptr[bidders + 1] - starts
             seg_start = np.cumsum(lens) - lens
@@ -142,4 +148,4 @@ def auction(
             assigned[outbid[outbid >= 0]] = -1
             owner[won], assigned[winner], price[won] = winner, won, bid[win]
             bidders = np.flatnonzero(assigned < 0)
-    return assigned
+    return assigned, True

@@ -1,7 +1,10 @@
 """Candidate screen: which feasible pairs the assignment solver gets to see.
 
-Small cohorts hand the solver every feasible pair, so its answer is the true optimum. Large
-cohorts cannot: 50,000 x 50,000 is 2.5 billion pairs. The screen then keeps, for every mentee,
+Whenever the feasible pairs fit `SearchBudget.exact_pairs`, the solver gets every one of them,
+so its answer is the true optimum: what counts is how many pairs pass the hard rules, not the
+cohort's size, so a large cohort with tight rules or many declines is solved exactly. The
+screen counts them on the way (one pass, blockwise) and keeps collecting them until the budget
+is exceeded. Beyond it (50,000 x 50,000 is 2.5 billion pairs) the screen keeps, for every mentee,
 its best `per_mentee` mentors, and for every mentor left with fewer than `per_mentor`
 candidates (unpopular profiles) its best mentees too, so that no mentor is invisible to the
 solver just because others score higher for everybody.
@@ -50,6 +53,7 @@ from services.matching.engine.scoring import max_score, screening_features
 from services.matching.engine.shortlists import MENTOR_CHUNK, MentorPicks, top_k_per_column
 
 REACH_NONE, REACH_DECLINED_ONLY, REACH_FEASIBLE = 0, 1, 2
+LONG_LISTS_UP_TO = 4_000
 LONG_LISTS_FROM_MENTEES = 10_000
 POPULARITY_DISCOUNT = 0.5  # tuned on the benchmark cohort: 0.3-0.7 all work, 2.0 is too much
 
@@ -58,20 +62,25 @@ POPULARITY_DISCOUNT = 0.5  # tuned on the benchmark cohort: 0.3-0.7 all work, 2.
 class SearchBudget:
     """How much of the pair space the solver sees (`for_cohort` picks it by default)."""
 
-    complete_pairs: int = 1_000_000  # up to this many mentee x mentor pairs: no pruning (exact)
+    exact_pairs: int = 1_000_000  # up to this many FEASIBLE pairs: no pruning (exact)
     per_mentee: int = 10
     per_mentor: int = 5
     block_cells: int = 16_000_000  # float32 cells per screened block (64 MB)
 
     @classmethod
     def for_cohort(cls, n_mentees: int) -> SearchBudget:
-        """Longer shortlists for large cohorts.
+        """Shortlist lengths by cohort size, within each size's time budget.
 
-        There, more near-equal alternatives compete and the auction absorbs extra pairs
-        cheaply. Measured on the 50,000 x 50,000 benchmark cohort: lists of 20/10 instead of
-        10/5 raise the objective by 0.34 % for about 3 s; 60/30 adds only 0.07 % more.
-        At 5,000 the short lists keep the run well under a second at 0.15 % below the optimum.
+        Up to 4,000 mentees long lists are cheap and keep the pruned path within 0.1 % of
+        the exact optimum on every benchmark profile at 3,000 x 3,000 (10/5 lost up to 0.36 %,
+        20/10 up to 0.15 %, 40/20 at most 0.08 %). Up to 10,000 the short lists keep a 5,000
+        cohort's round near one second at about 0.3 % below the optimum. Beyond, more
+        near-equal alternatives compete and the auction absorbs extra pairs cheaply: on the
+        50,000 x 50,000 benchmark cohort lists of 20/10 raise the objective by 0.34 % over
+        10/5 for about 3 s; 60/30 adds only 0.07 % more.
         """
+        if n_mentees <= LONG_LISTS_UP_TO:
+            return cls(per_mentee=40, per_mentor=20)
         if n_mentees > LONG_LISTS_FROM_MENTEES:
             return cls(per_mentee=20, per_mentor=10)
         return cls()
@@ -86,6 +95,7 @@ class Candidates:
     mentor_reach: NDArray[np.int8]
     mentee_reach: NDArray[np.int8]
     complete: bool
+    feasible_pairs: int = 0  # pairs passing the screen's rules, whether kept or not
 
 
 def _reach(best: NDArray[np.float32]) -> NDArray[np.int8]:
@@ -215,30 +225,48 @@ def screen(
     if n_m == 0 or n_e == 0:
         empty = np.zeros(0, np.intp)
         return Candidates(empty, empty, np.zeros(n_m, np.int8), np.zeros(n_e, np.int8), True)
-    complete = n_m * n_e <= budget.complete_pairs
-    mentor_features, mentee_features = _features(mentors, mentees, policy, n_topics, not complete)
+    small = n_m * n_e <= budget.exact_pairs  # every pair fits: no ranking needed
+    mentor_features, mentee_features = _features(mentors, mentees, policy, n_topics, not small)
     exceptions = _exception_matrix(excluded, declined, n_m, n_e)
     sides = _Screen(mentees, mentors, mentee_features, mentor_features, exceptions, policy)
     mentee_best = np.full(n_e, -np.inf, np.float32)
     picks = MentorPicks()
-    mentor_pos: list[NDArray[np.intp]] = []  # offset-sorted positions
-    mentee_pos: list[NDArray[np.intp]] = []
-    for block in sides.blocks(np.arange(n_e), budget.block_cells):
+    every_m: list[NDArray[np.intp]] = []  # every feasible pair, while they fit the budget
+    every_e: list[NDArray[np.intp]] = []
+    short_m: list[NDArray[np.intp]] = []  # shortlists (offset-sorted positions)
+    short_e: list[NDArray[np.intp]] = []
+    n_feasible, complete = 0, True
+    blocks = sides.blocks(np.arange(n_e), budget.block_cells)
+
+    def shortlist(block: _Block, values: NDArray[np.float32], ok: NDArray[np.bool_]) -> None:
+        c, r = top_k_per_column(values, budget.per_mentee)
+        keep = ok[c, r]
+        short_m.append(c[keep] + block.lo)
+        short_e.append(block.rows[r[keep]])
+
+    for i, block in enumerate(blocks):
         values = sides.values(block)
-        if complete:
-            c, r = np.nonzero(values >= FEASIBLE_FLOOR)
-        else:
-            c, r = top_k_per_column(values, budget.per_mentee)
-            keep = values[c, r] >= FEASIBLE_FLOOR
-            c, r = c[keep], r[keep]
+        ok = values >= FEASIBLE_FLOOR
+        n_block = int(np.count_nonzero(ok))
+        n_feasible += n_block
+        if complete and n_feasible > budget.exact_pairs:
+            # too many to keep them all: shortlists after all, also for the blocks already seen
+            complete, every_m, every_e = False, [], []
+            for seen in blocks[:i]:
+                again = sides.values(seen)
+                shortlist(seen, again, again >= FEASIBLE_FLOOR)
+        if complete and n_block:
+            c, r = np.nonzero(ok)
+            every_m.append(c + block.lo)
+            every_e.append(block.rows[r])
+        if not complete and n_block:
+            shortlist(block, values, ok)
         mentee_best[block.rows] = values.max(axis=0)
         picks.propose(values, block.lo, block.rows)
-        mentor_pos.append(c + block.lo)
-        mentee_pos.append(block.rows[r])
-    mentor_pos.append(np.zeros(0, np.intp))
-    mentee_pos.append(np.zeros(0, np.intp))
-    mentor_sorted, mentee_sorted = np.concatenate(mentor_pos), np.concatenate(mentee_pos)
-    if not complete:
+    if complete:
+        mentor_sorted, mentee_sorted = _joined(every_m), _joined(every_e)
+    else:
+        mentor_sorted, mentee_sorted = _joined(short_m), _joined(short_e)
         # thinly connected mentors (unpopular profiles) add their own best mentees
         degree = np.bincount(mentor_sorted, minlength=n_m)
         m_extra, e_extra = picks.top(degree < budget.per_mentor, budget.per_mentor)
@@ -253,5 +281,11 @@ def screen(
     keys = np.sort(mentor.astype(np.int64) * n_e + mentee)
     keys = keys[np.concatenate([[True], keys[1:] != keys[:-1]])] if len(keys) else keys
     mentor, mentee = (keys // n_e).astype(np.intp), (keys % n_e).astype(np.intp)
-    ok = feasible(mentors, mentees, policy, excluded, declined, mentor, mentee)
-    return Candidates(mentor[ok], mentee[ok], mentor_reach, mentee_reach, complete)
+    ok_pairs = feasible(mentors, mentees, policy, excluded, declined, mentor, mentee)
+    return Candidates(
+        mentor[ok_pairs], mentee[ok_pairs], mentor_reach, mentee_reach, complete, n_feasible
+    )
+
+
+def _joined(parts: list[NDArray[np.intp]]) -> NDArray[np.intp]:
+    return np.concatenate(parts) if parts else np.zeros(0, np.intp)

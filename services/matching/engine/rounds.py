@@ -38,6 +38,7 @@ from services.matching.engine.outcome import (
     summarise,
 )
 from services.matching.engine.scoring import FACTORS, pair_factors, total
+from services.matching.engine.solvers import SolverBudget, SolverLog
 
 MAX_RESIDUAL_ROUNDS = 8
 _REACH_CELLS = 2_000_000  # pairs checked at once when looking past the first round's pool
@@ -55,6 +56,7 @@ class MatchingRun:
         policy: MatchingPolicy,
         declined: Collection[tuple[str, str]],
         fixed: Iterable[tuple[str, str]],
+        solver_budget: SolverBudget | None = None,
     ) -> None:
         for role, people in (("mentor", mentors), ("mentee", mentees)):
             ids = [p.participant_id for p in people]
@@ -70,6 +72,8 @@ class MatchingRun:
         self.pair_e: list[NDArray[np.intp]] = []
         self.still_open: tuple[NDArray[np.intp], NDArray[np.intp]] | None = None
         self.candidate_pairs = 0
+        self.solver_budget = solver_budget or SolverBudget()
+        self.solver_log = SolverLog()
         self.locked = self._lock(fixed)
 
     def _lock(self, fixed: Iterable[tuple[str, str]]) -> int:
@@ -127,17 +131,29 @@ class MatchingRun:
         mentor_reach[pool_m] = found.mentor_reach
         mentee_reach[pool_e] = found.mentee_reach
         return Candidates(
-            pool_m[found.mentor], pool_e[found.mentee], mentor_reach, mentee_reach, found.complete
+            pool_m[found.mentor],
+            pool_e[found.mentee],
+            mentor_reach,
+            mentee_reach,
+            found.complete,
+            found.feasible_pairs,
         )
 
-    def solve(self, found: Candidates, objective: Objective) -> int:
-        """Assign among the screened pairs; returns how many pairs were added."""
+    def solve(self, found: Candidates, objective: Objective) -> tuple[int, bool]:
+        """Assign among the screened pairs: (pairs added, whether they are the exact optimum)."""
         factors = pair_factors(self.mentors, self.mentees, self.policy, found.mentor, found.mentee)
-        m, e = solve_sparse(
-            self.capacity, found.mentor, found.mentee, total(factors), objective, found.complete
+        m, e, exact = solve_sparse(
+            self.capacity,
+            found.mentor,
+            found.mentee,
+            total(factors),
+            objective,
+            found.complete,
+            self.solver_budget,
+            self.solver_log,
         )
         self.accept(m, e)
-        return len(m)
+        return len(m), exact
 
     def fill_residual(self, budget: SearchBudget) -> None:
         """Offer still-free mentees the mentors with capacity left, until nothing fits."""
@@ -146,7 +162,7 @@ class MatchingRun:
             if len(pool_m) == 0 or len(pool_e) == 0:
                 return
             found = self.screen(pool_m, pool_e, budget)
-            if len(found.mentor) == 0 or self.solve(found, Objective.MAX_MATCHED) == 0:
+            if len(found.mentor) == 0 or self.solve(found, Objective.MAX_MATCHED)[0] == 0:
                 return
         pool_m, pool_e = self.open_mentors(), self.open_mentees()
         if len(pool_m) and len(pool_e):
@@ -219,7 +235,13 @@ class MatchingRun:
         ]
         cross = self.mentors.department[m_rows] != self.mentees.department[e_rows]
         return summarise(
-            tuple(pairs), tuple(unmatched), int(cross.sum()), exact, self.candidate_pairs
+            tuple(pairs),
+            tuple(unmatched),
+            int(cross.sum()),
+            exact,
+            self.candidate_pairs,
+            first.feasible_pairs,
+            self.solver_log,
         )
 
     def _pair(

@@ -14,11 +14,14 @@ Two regimes, matching the two candidate regimes of `candidates`:
   'max_matched' adds a bonus larger than any score total to every real pair: the solver then
   maximises the number of pairs first and the score among those (lexicographic).
 
-* Pruned candidates (large cohorts): lexicographic for both objectives, via the structural
-  decomposition in `auction` (maximum matching size first, then score). Each region is solved
-  by sparse Jonker-Volgenant without 'unmatched' columns when small (they made it about 1.6x
-  slower) and by the auction when large (Jonker-Volgenant grows about quadratically: 0.4 s at
-  5,000 mentees, 7.9 s at 20,000, 82 s at 50,000; the auctions take 2-4 s at 50,000).
+* Pruned candidates whose solve fits `SolverBudget.sparse_cells`: the same exact solve of the
+  policy's objective, on the candidates (optimal among them, not proven optimal overall).
+
+* Pruned candidates beyond that (large cohorts): lexicographic for both objectives, via the
+  structural decomposition in `auction` (maximum matching size first, then score). Each region
+  is solved by sparse Jonker-Volgenant when small and by the auction when large (Jonker-
+  Volgenant grows about quadratically: 0.4 s at 5,000 mentees, 7.9 s at 20,000, 82 s at
+  50,000; the auctions take 2-4 s at 50,000). Every call is bounded (`solvers`).
 """
 
 from __future__ import annotations
@@ -93,8 +96,11 @@ def solve_sparse(
     slot, source, slot_owner = _slots(capacity[mentors_used], m_local)
     e_copy, value = e_local[source], score[source]
     n_rows, n_slots = len(mentees_used), len(slot_owner)
-    exact = complete and sparse_fits(n_rows, n_slots + n_rows, budget)
-    if exact:
+    fits = sparse_fits(n_rows, n_slots + n_rows, budget) and (
+        complete or n_rows < AUCTION_FROM_BIDDERS
+    )
+    exact = complete and fits
+    if fits:
         bonus = matched_bonus(objective, float(score.max()), min(n_rows, n_slots))
         s, e = _exact_with_unmatched(n_slots, slot, e_copy, value + bonus)
         log.solved("sparse")

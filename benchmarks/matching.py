@@ -22,6 +22,9 @@ What is measured, in one process and on the same instance:
 * violations: hard-rule breaches in the engine's answer, re-checked here by plain Python that
   shares no code with the engine. Must be 0.
 * matched: number of proposed pairs.
+* exact: the engine's own claim (stats.exact): every feasible pair reached the solver, solved
+  exactly. feasible_pairs: pairs of the pool passing every hard rule. solver_fallbacks: solver
+  calls whose budget ran out (see services/matching/engine/solvers.py).
 
 Policy: mentor capacity from --capacity, minimum level gap 1, cross-department 'preferred',
 time-zone gap 3 h, reporting lines excluded, WEIGHTS (topic fit first, the rest refining it),
@@ -254,6 +257,8 @@ def run(args: argparse.Namespace) -> dict[str, float | int | str | bool | None]:
         "violations": count_violations(result, mentors, mentees, policy, declined),
         "matched": result.stats.pairs,
         "exact": result.stats.exact,
+        "feasible_pairs": result.stats.feasible_pairs,
+        "solver_fallbacks": result.stats.solver_fallbacks,
         "declined": len(declined),
     }
     if not args.no_exact and args.mentees * args.mentors * args.capacity <= EXACT_DENSE_CELLS:

@@ -102,8 +102,9 @@ def match(
     """Propose pairs for a cohort under `policy` (see the module docstring)."""
     budget = budget or SearchBudget.for_cohort(len(mentees))
     run = MatchingRun(mentors, mentees, policy, declined, fixed, solver_budget)
-    first = run.screen(run.open_mentors(), run.open_mentees(), budget)
-    _, exact = run.solve(first, objective or policy.objective)
+    pool_m, pool_e = run.open_mentors(), run.open_mentees()
+    first = run.screen(pool_m, pool_e, budget)
+    exact = run.solve_priced(first, pool_m, pool_e, objective or policy.objective, budget)
     run.fill_residual(budget)
     return run.result(first, exact=exact)
 

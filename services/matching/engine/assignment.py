@@ -26,6 +26,8 @@ Two regimes, matching the two candidate regimes of `candidates`:
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from numpy.typing import NDArray
 from scipy.optimize import linear_sum_assignment
@@ -33,6 +35,7 @@ from scipy.optimize import linear_sum_assignment
 from contracts.policy import Objective
 from services.matching.engine.auction import auction, regions
 from services.matching.engine.solvers import (
+    GRID_LEVELS,
     SolverBudget,
     SolverLog,
     dense_max_value,
@@ -73,6 +76,49 @@ def _slots(
     return slot, source, np.repeat(np.arange(len(capacity)), capacity)
 
 
+@dataclass(frozen=True)
+class Grid:
+    """How an exact solve saw the pairs: value + bonus on the solver's integer grid."""
+
+    bonus: float
+    top: float
+
+    def values(self, score: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Each pair's value in grid units, exactly as the solver optimised it."""
+        return on_grid(np.full(1, self.top), self.top)[0] - on_grid(
+            self.top - (score + self.bonus), self.top
+        )
+
+    def to_score(self, grid_value: NDArray[np.float64]) -> NDArray[np.float64]:
+        return grid_value * (self.top / GRID_LEVELS)
+
+
+def exact_grid(
+    capacity: NDArray[np.int64],
+    mentor: NDArray[np.intp],
+    mentee: NDArray[np.intp],
+    score: NDArray[np.float64],
+    objective: Objective,
+    complete: bool,
+    budget: SolverBudget,
+    on_candidates: bool = False,
+) -> Grid | None:
+    """The grid `solve_sparse` solves these pairs exactly on, or None if it solves them
+    lexicographically (too large for the sparse solver, or pruned and not `on_candidates`)."""
+    usable = capacity[mentor] > 0
+    if not usable.any():
+        return None
+    n_rows = len(np.unique(mentee[usable]))
+    n_slots = int(capacity[np.unique(mentor[usable])].sum())
+    if not (
+        sparse_fits(n_rows, n_slots + n_rows, budget)
+        and (complete or (on_candidates and n_rows < AUCTION_FROM_BIDDERS))
+    ):
+        return None
+    bonus = matched_bonus(objective, float(score[usable].max()), min(n_rows, n_slots))
+    return Grid(bonus=bonus, top=float((score[usable] + bonus).max()) + 1.0)
+
+
 def solve_sparse(
     capacity: NDArray[np.int64],
     mentor: NDArray[np.intp],
@@ -82,9 +128,11 @@ def solve_sparse(
     complete: bool,
     budget: SolverBudget | None = None,
     log: SolverLog | None = None,
+    on_candidates: bool = False,
 ) -> tuple[NDArray[np.intp], NDArray[np.intp], bool]:
     """Chosen (mentor, mentee) rows among the candidate pairs, and whether they are the exact
-    optimum (see the module docstring)."""
+    optimum (see the module docstring). `on_candidates`: pruned pairs are solved for the
+    objective exactly where that fits, instead of lexicographically."""
     budget, log = budget or SolverBudget(), log if log is not None else SolverLog()
     usable = capacity[mentor] > 0
     mentor, mentee, score = mentor[usable], mentee[usable], score[usable]
@@ -95,14 +143,11 @@ def solve_sparse(
     mentees_used, e_local = compact(mentee)
     slot, source, slot_owner = _slots(capacity[mentors_used], m_local)
     e_copy, value = e_local[source], score[source]
-    n_rows, n_slots = len(mentees_used), len(slot_owner)
-    fits = sparse_fits(n_rows, n_slots + n_rows, budget) and (
-        complete or n_rows < AUCTION_FROM_BIDDERS
-    )
-    exact = complete and fits
-    if fits:
-        bonus = matched_bonus(objective, float(score.max()), min(n_rows, n_slots))
-        s, e = _exact_with_unmatched(n_slots, slot, e_copy, value + bonus)
+    n_slots = len(slot_owner)
+    grid = exact_grid(capacity, mentor, mentee, score, objective, complete, budget, on_candidates)
+    exact = complete and grid is not None
+    if grid is not None:
+        s, e = _exact_with_unmatched(n_slots, slot, e_copy, value + grid.bonus)
         log.solved("sparse")
     else:
         s, e = _lexicographic(n_slots, slot, e_copy, value, budget, log)

@@ -53,9 +53,11 @@ from services.matching.engine.scoring import max_score, screening_features
 from services.matching.engine.shortlists import MENTOR_CHUNK, MentorPicks, top_k_per_column
 
 REACH_NONE, REACH_DECLINED_ONLY, REACH_FEASIBLE = 0, 1, 2
-LONG_LISTS_UP_TO = 4_000
+PRICED_UP_TO = 4_000
 LONG_LISTS_FROM_MENTEES = 10_000
 POPULARITY_DISCOUNT = 0.5  # tuned on the benchmark cohort: 0.3-0.7 all work, 2.0 is too much
+TIE_COLUMNS = 4
+TIE_SPREAD = 1e-4  # of the [0, 1] ranking scale: reorders only near-ties
 
 
 @dataclass(frozen=True)
@@ -66,21 +68,22 @@ class SearchBudget:
     per_mentee: int = 10
     per_mentor: int = 5
     block_cells: int = 16_000_000  # float32 cells per screened block (64 MB)
+    pricing_rounds: int = 0  # after pruning: screens for pairs that price out (`pricing`)
 
     @classmethod
     def for_cohort(cls, n_mentees: int) -> SearchBudget:
-        """Shortlist lengths by cohort size, within each size's time budget.
+        """Shortlists and pricing by cohort size, within each size's time budget.
 
-        Up to 4,000 mentees long lists are cheap and keep the pruned path within 0.1 % of
-        the exact optimum on every benchmark profile at 3,000 x 3,000 (10/5 lost up to 0.36 %,
-        20/10 up to 0.15 %, 40/20 at most 0.08 %). Up to 10,000 the short lists keep a 5,000
-        cohort's round near one second at about 0.3 % below the optimum. Beyond, more
-        near-equal alternatives compete and the auction absorbs extra pairs cheaply: on the
-        50,000 x 50,000 benchmark cohort lists of 20/10 raise the objective by 0.34 % over
-        10/5 for about 3 s; 60/30 adds only 0.07 % more.
+        Up to 4,000 mentees, three pricing rounds (`pricing`) bring the pruned answer to the
+        exact optimum on every benchmark profile at 3,000 x 3,000 (without them, 10/5 lists lost
+        up to 0.36 %, 40/20 up to 0.13 % on the tie-heavy profile). Up to 10,000 the short
+        lists alone keep a 5,000 cohort's round near one second at about 0.15-0.3 % below the
+        optimum. Beyond, more near-equal alternatives compete and the auction absorbs extra
+        pairs cheaply: on the 50,000 x 50,000 benchmark cohort lists of 20/10 raise the
+        objective by 0.34 % over 10/5 for about 3 s; 60/30 adds only 0.07 % more.
         """
-        if n_mentees <= LONG_LISTS_UP_TO:
-            return cls(per_mentee=40, per_mentor=20)
+        if n_mentees <= PRICED_UP_TO:
+            return cls(pricing_rounds=3)
         if n_mentees > LONG_LISTS_FROM_MENTEES:
             return cls(per_mentee=20, per_mentor=10)
         return cls()
@@ -194,8 +197,14 @@ def _features(
     mentee_pop = score_e @ score_m.mean(axis=0)
     ones_m, ones_e = np.ones((len(mentors), 1), np.float32), np.ones((len(mentees), 1), np.float32)
     a = np.float32(POPULARITY_DISCOUNT)
-    mentor_features = np.hstack([score_m, -a * mentor_pop[:, None], ones_m, rule_m])
-    mentee_features = np.hstack([score_e, ones_e, -a * mentee_pop[:, None], rule_e])
+    # tie-breaking: a tiny pseudo-random value per pair, so that mentees who rank many mentors
+    # equal do not all shortlist the same few of them
+    rng = np.random.default_rng(0)
+    spread = np.float32(TIE_SPREAD / np.sqrt(TIE_COLUMNS))
+    tie_m = rng.standard_normal((len(mentors), TIE_COLUMNS)).astype(np.float32)
+    tie_e = (spread * rng.standard_normal((len(mentees), TIE_COLUMNS))).astype(np.float32)
+    mentor_features = np.hstack([score_m, -a * mentor_pop[:, None], ones_m, tie_m, rule_m])
+    mentee_features = np.hstack([score_e, ones_e, -a * mentee_pop[:, None], tie_e, rule_e])
     return _nonzero_columns(mentor_features, mentee_features)
 
 
@@ -289,3 +298,44 @@ def screen(
 
 def _joined(parts: list[NDArray[np.intp]]) -> NDArray[np.intp]:
     return np.concatenate(parts) if parts else np.zeros(0, np.intp)
+
+
+def priced_pairs(
+    mentors: Side,
+    mentees: Side,
+    policy: MatchingPolicy,
+    excluded: PairSet,
+    declined: PairSet,
+    n_topics: int,
+    budget: SearchBudget,
+    mentor_price: NDArray[np.float64],
+    mentee_offset: NDArray[np.float64],
+    tolerance: float,
+) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
+    """Feasible pairs whose score + mentee_offset - mentor_price exceeds `tolerance`: the pairs
+    that could improve an answer with these prices (see `pricing`); at most `per_mentee` of
+    the best per mentee. The score is the screen's float32 one (goal similarity projected on
+    SCREEN_GOAL_COLUMNS when the vocabulary is wider)."""
+    score_m, score_e = screening_features(mentors, mentees, policy, n_topics)
+    rule_m, rule_e = penalty_features(mentors, mentees, policy)
+    f32 = np.float32
+    mentor_features = np.hstack(
+        [score_m, -mentor_price.astype(f32)[:, None], np.ones((len(mentors), 1), f32), rule_m]
+    )
+    mentee_features = np.hstack(
+        [score_e, np.ones((len(mentees), 1), f32), mentee_offset.astype(f32)[:, None], rule_e]
+    )
+    mentor_features, mentee_features = _nonzero_columns(mentor_features, mentee_features)
+    exceptions = _exception_matrix(excluded, declined, len(mentors), len(mentees))
+    sides = _Screen(mentees, mentors, mentee_features, mentor_features, exceptions, policy)
+    found_m: list[NDArray[np.intp]] = []
+    found_e: list[NDArray[np.intp]] = []
+    for block in sides.blocks(np.arange(len(mentees)), budget.block_cells):
+        values = sides.values(block)
+        c, r = top_k_per_column(values, budget.per_mentee)
+        keep = values[c, r] > tolerance
+        found_m.append(sides.col_order[c[keep] + block.lo])
+        found_e.append(sides.row_order[block.rows[r[keep]]])
+    mentor, mentee = _joined(found_m), _joined(found_e)
+    ok = feasible(mentors, mentees, policy, excluded, declined, mentor, mentee)
+    return mentor[ok], mentee[ok]

@@ -59,6 +59,7 @@ class MatchStats:
     feasible_pairs: int = 0  # pairs of the open pool passing every hard rule (first round)
     solver_fallbacks: int = 0  # solver calls whose budget ran out (see engine.solvers)
     solves: Mapping[str, int] = field(default_factory=dict)  # solver -> calls answered
+    priced_pairs: int = 0  # candidates added because they priced out (see engine.pricing)
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,7 @@ def summarise(
     candidate_pairs: int,
     feasible_pairs: int = 0,
     solver_log: SolverLog | None = None,
+    priced_pairs: int = 0,
 ) -> MatchResult:
     """Bundle pairs and unmatched people with their statistics."""
     n = len(pairs)
@@ -94,5 +96,6 @@ def summarise(
         feasible_pairs=feasible_pairs,
         solver_fallbacks=solver_log.fallbacks if solver_log else 0,
         solves=dict(solver_log.solves) if solver_log else {},
+        priced_pairs=priced_pairs,
     )
     return MatchResult(pairs=pairs, unmatched=unmatched, stats=stats)

@@ -15,16 +15,18 @@ from numpy.typing import NDArray
 
 from contracts.matching import ScoreFactorName
 from contracts.policy import MatchingPolicy, Objective
-from services.matching.engine.assignment import solve_sparse
+from services.matching.engine.assignment import exact_grid, solve_sparse
 from services.matching.engine.candidates import (
     REACH_DECLINED_ONLY,
     REACH_FEASIBLE,
     Candidates,
     SearchBudget,
+    priced_pairs,
     screen,
 )
-from services.matching.engine.encoding import Candidate, encode_sides
+from services.matching.engine.encoding import Candidate, Side, encode_sides
 from services.matching.engine.feasibility import (
+    PairSet,
     attribute_feasible,
     declined_pairs,
     excluded_pairs,
@@ -37,10 +39,12 @@ from services.matching.engine.outcome import (
     UnmatchedReason,
     summarise,
 )
-from services.matching.engine.scoring import FACTORS, pair_factors, total
+from services.matching.engine.pricing import duals
+from services.matching.engine.scoring import FACTORS, max_score, pair_factors, total
 from services.matching.engine.solvers import SolverBudget, SolverLog
 
 MAX_RESIDUAL_ROUNDS = 8
+PRICE_TOLERANCE = 1e-4  # of the best pair score: below the screen's float32 scoring error
 _REACH_CELLS = 2_000_000  # pairs checked at once when looking past the first round's pool
 
 
@@ -72,6 +76,7 @@ class MatchingRun:
         self.pair_e: list[NDArray[np.intp]] = []
         self.still_open: tuple[NDArray[np.intp], NDArray[np.intp]] | None = None
         self.candidate_pairs = 0
+        self.priced_pairs = 0  # candidates added by pricing
         self.solver_budget = solver_budget or SolverBudget()
         self.solver_log = SolverLog()
         self.locked = self._lock(fixed)
@@ -112,17 +117,24 @@ class MatchingRun:
     def open_mentees(self) -> NDArray[np.intp]:
         return np.flatnonzero(~self.mentee_taken)
 
+    def _pool(
+        self, pool_m: NDArray[np.intp], pool_e: NDArray[np.intp]
+    ) -> tuple[Side, Side, PairSet, PairSet]:
+        whole = len(pool_m) == len(self.mentors) and len(pool_e) == len(self.mentees)
+        if whole:
+            return self.mentors, self.mentees, self.excluded, self.declined
+        return (
+            self.mentors.take(pool_m),
+            self.mentees.take(pool_e),
+            self.excluded.restrict(pool_m, pool_e, len(self.mentors)),
+            self.declined.restrict(pool_m, pool_e, len(self.mentors)),
+        )
+
     def screen(
         self, pool_m: NDArray[np.intp], pool_e: NDArray[np.intp], budget: SearchBudget
     ) -> Candidates:
         """Screen a sub-cohort; pairs and reach come back in whole-cohort rows."""
-        whole = len(pool_m) == len(self.mentors) and len(pool_e) == len(self.mentees)
-        mentors = self.mentors if whole else self.mentors.take(pool_m)
-        mentees = self.mentees if whole else self.mentees.take(pool_e)
-        excluded, declined = self.excluded, self.declined
-        if not whole:
-            excluded = excluded.restrict(pool_m, pool_e, len(self.mentors))
-            declined = declined.restrict(pool_m, pool_e, len(self.mentors))
+        mentors, mentees, excluded, declined = self._pool(pool_m, pool_e)
         n_topics = len(self.vocabulary.topics)
         found = screen(mentors, mentees, self.policy, excluded, declined, n_topics, budget)
         self.candidate_pairs += len(found.mentor)
@@ -139,6 +151,60 @@ class MatchingRun:
             found.feasible_pairs,
         )
 
+    def solve_priced(
+        self,
+        found: Candidates,
+        pool_m: NDArray[np.intp],
+        pool_e: NDArray[np.intp],
+        objective: Objective,
+        budget: SearchBudget,
+    ) -> bool:
+        """The first round on shortlists, then up to `pricing_rounds` screens for pairs that
+        price out (`pricing`), each followed by an exact solve on the grown candidate set.
+
+        Returns whether the answer is a proven optimum (only when the screen kept every pair).
+        """
+        mentor, mentee = found.mentor, found.mentee
+        for _ in range(budget.pricing_rounds):
+            score = total(pair_factors(self.mentors, self.mentees, self.policy, mentor, mentee))
+            grid = exact_grid(
+                self.capacity, mentor, mentee, score, objective, False, self.solver_budget, True
+            )
+            if found.complete or grid is None:
+                break
+            m, e, _ = solve_sparse(
+                self.capacity, mentor, mentee, score, objective, False,
+                self.solver_budget, self.solver_log, on_candidates=True,
+            )
+            prices = duals(
+                len(self.mentors), len(self.mentees), self.capacity,
+                mentor, mentee, grid.values(score), m, e,
+            )
+            if prices is None:
+                self.accept(m, e)
+                return False
+            mentee_price, mentor_price = prices
+            offset = grid.bonus - grid.to_score(mentee_price)
+            tolerance = PRICE_TOLERANCE * max(max_score(self.policy), 1.0)
+            mentors, mentees, excluded, declined = self._pool(pool_m, pool_e)
+            more_m, more_e = priced_pairs(
+                mentors, mentees, self.policy, excluded, declined,
+                len(self.vocabulary.topics), budget,
+                grid.to_score(mentor_price)[pool_m], offset[pool_e], tolerance,
+            )
+            keys = np.unique(
+                np.concatenate([mentor * len(self.mentees) + mentee,
+                                pool_m[more_m] * len(self.mentees) + pool_e[more_e]])
+            )
+            if len(keys) == len(mentor):  # nothing prices out: keep this answer
+                self.accept(m, e)
+                return False
+            self.priced_pairs += len(keys) - len(mentor)
+            mentor = (keys // len(self.mentees)).astype(np.intp)
+            mentee = (keys % len(self.mentees)).astype(np.intp)
+        grown = Candidates(mentor, mentee, found.mentor_reach, found.mentee_reach, found.complete)
+        return self.solve(grown, objective)[1]
+
     def solve(self, found: Candidates, objective: Objective) -> tuple[int, bool]:
         """Assign among the screened pairs: (pairs added, whether they are the exact optimum)."""
         factors = pair_factors(self.mentors, self.mentees, self.policy, found.mentor, found.mentee)
@@ -151,12 +217,14 @@ class MatchingRun:
             found.complete,
             self.solver_budget,
             self.solver_log,
+            on_candidates=True,
         )
         self.accept(m, e)
         return len(m), exact
 
     def fill_residual(self, budget: SearchBudget) -> None:
         """Offer still-free mentees the mentors with capacity left, until nothing fits."""
+        self.still_open = None
         for _ in range(MAX_RESIDUAL_ROUNDS):
             pool_m, pool_e = self.open_mentors(), self.open_mentees()
             if len(pool_m) == 0 or len(pool_e) == 0:
@@ -242,6 +310,7 @@ class MatchingRun:
             self.candidate_pairs,
             first.feasible_pairs,
             self.solver_log,
+            self.priced_pairs,
         )
 
     def _pair(

@@ -4,6 +4,7 @@ and wherever the exact solver can check it the engine's answer is optimal or clo
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import replace
 
 import pytest
 
@@ -63,9 +64,8 @@ def test_stress_shape_is_solved_exactly_when_its_feasible_pairs_fit(profile: str
 def test_stress_shape_stays_near_the_optimum_with_default_shortlists(profile: str) -> None:
     mentors, mentees, declined = generator(profile)(150, 160, 8)
     policy = profile_policy(profile, 1, Objective.MAX_SCORE)
-    pruned = SearchBudget.for_cohort(len(mentees))
-    result = match(mentors, mentees, policy, declined=declined, budget=SearchBudget(
-        exact_pairs=0, per_mentee=pruned.per_mentee, per_mentor=pruned.per_mentor))
+    pruned = replace(SearchBudget.for_cohort(len(mentees)), exact_pairs=0)
+    result = match(mentors, mentees, policy, declined=declined, budget=pruned)
     best = exact_match(mentors, mentees, policy, declined=declined).stats.total_score
     assert not result.stats.exact
     assert result.stats.total_score >= 0.999 * best

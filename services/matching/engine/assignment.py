@@ -215,8 +215,9 @@ def _region(
         won[rows] = cols
         log.solved("sparse")
         return won
+    max_bids = budget.auction_passes * len(bidder)
     won, finished = auction(
-        n_bidders, n_objects, bidder, obj, value, balanced, scale, budget.auction_rounds
+        n_bidders, n_objects, bidder, obj, value, balanced, scale, budget.auction_rounds, max_bids
     )
     if finished:
         log.solved("auction")

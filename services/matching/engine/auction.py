@@ -101,12 +101,14 @@ def auction(
     balanced: bool,
     scale: float,
     max_rounds: int,
+    max_bids: int,
 ) -> tuple[NDArray[np.intp], bool]:
     """(object won by each bidder, finished): total value within n_bidders * eps of the best.
 
     A matching covering every bidder must exist. `scale` is the largest value; epsilon is
-    relative to it. After `max_rounds` bidding rounds (all phases together) it stops and
-    returns what it has, finished=False: some bidders may hold no object (-1).
+    relative to it. After `max_rounds` bidding rounds or `max_bids` options weighed (all
+    phases together) it stops and returns what it has, finished=False: some bidders may hold
+    no object (-1).
     """
     schedule = tuple(f * scale for f in (SCALING if balanced else (FINE_EPSILON,)))
     order = np.argsort(bidder, kind="stable")
@@ -116,17 +118,17 @@ def auction(
     span = float(value.max() - value.min()) + 1.0  # bid step of a bidder with one option
     price = np.zeros(n_objects)
     assigned = np.full(n_bidders, -1, np.intp)
-    rounds = 0
+    rounds = bids = 0
     for eps in schedule:
         owner = np.full(n_objects, -1, np.intp)
         assigned[:] = -1
         bidders = np.arange(n_bidders)
         while len(bidders):
-            if rounds >= max_rounds:
-                return assigned, False
-            rounds += 1
             starts = indptr[bidders]
             lens = indptr[bidders + 1] - starts
+            rounds, bids = rounds + 1, bids + int(lens.sum())
+            if rounds > max_rounds or bids > max_bids:
+                return assigned, False
             seg_start = np.cumsum(lens) - lens
             seg = np.repeat(np.arange(len(bidders)), lens)
             idx = np.repeat(starts - seg_start, lens) + np.arange(len(seg))

@@ -24,9 +24,13 @@ A run, stage by stage (each stage is its own module):
    thinly connected mentor.
 4. `assignment` picks the pairs. With every feasible pair in hand the answer is the exact
    optimum of the policy's objective ('max_score': highest total score; 'max_matched': most
-   pairs, then highest score) and `stats.exact` is True. On pruned candidates both
-   objectives are solved as most pairs first, then highest score (see `assignment`): near
-   optimal, measured by benchmarks/matching.py against the exact optimum.
+   pairs, then highest score) and `stats.exact` is True. Pruned candidates are solved for
+   the objective too where the sparse solver takes them, lexicographically (most pairs, then
+   score, with the auction) beyond. Every solver call is bounded and falls back when its
+   budget runs out (`solvers`, `stats.solver_fallbacks`).
+   `pricing` then asks, with the answer's dual prices, which left-out pairs could still
+   improve it; the screen finds them, they join the candidates, and the solve repeats
+   (`SearchBudget.pricing_rounds`, on by default up to 4,000 mentees).
 5. Residual rounds (`rounds`) give still-unmatched mentees the mentors with capacity left,
    until no feasible pair of two free people is left.
 6. `outcome`: every pair carries each factor's weighted contribution (summing to its score)

@@ -57,6 +57,7 @@ PRICED_UP_TO = 4_000
 LONG_LISTS_FROM_MENTEES = 10_000
 POPULARITY_DISCOUNT = 0.5  # tuned on the benchmark cohort: 0.3-0.7 all work, 2.0 is too much
 TIE_COLUMNS = 4
+MERGED_WINDOW = 1.25  # a merged block's column window, relative to its first offset's
 TIE_SPREAD = 1e-4  # of the [0, 1] ranking scale: reorders only near-ties
 
 
@@ -110,9 +111,10 @@ def _reach(best: NDArray[np.float32]) -> NDArray[np.int8]:
 
 @dataclass(frozen=True)
 class _Block:
-    rows: NDArray[np.intp]  # offset-sorted row positions, all with the same UTC offset
-    lo: int  # offset-sorted column range within the time-zone gap
+    rows: NDArray[np.intp]  # offset-sorted row positions
+    lo: int  # offset-sorted column range within the time-zone gap of every row
     hi: int
+    mixed: bool = False  # rows of several offsets: the time-zone rule is checked per pair
 
 
 class _Screen:
@@ -141,8 +143,14 @@ class _Screen:
         self.policy = policy
 
     def blocks(self, rows: NDArray[np.intp], block_cells: int) -> list[_Block]:
-        """Blocks of the given sorted row positions, at most `block_cells` cells each."""
-        out: list[_Block] = []
+        """Blocks of the given sorted row positions, at most `block_cells` cells each.
+
+        Rows sharing an offset share one exact column window. Consecutive offsets whose
+        windows hardly differ (continuous time zones: every person their own offset) share a
+        block over the union of their windows, at most MERGED_WINDOW times the first one's
+        width, so a block holds many rows, not one.
+        """
+        runs: list[tuple[list[NDArray[np.intp]], int, int, int, int]] = []  # + width, rows
         cuts = np.flatnonzero(np.diff(self.row_tz[rows])) + 1
         for group in np.split(rows, cuts):
             if len(group) == 0:
@@ -150,10 +158,25 @@ class _Screen:
             lo, hi = time_zone_window(self.col_tz, float(self.row_tz[group[0]]), self.policy)
             if hi <= lo:
                 continue
+            if runs:
+                parts, r_lo, r_hi, width, n_rows = runs[-1]
+                u_lo, u_hi = min(lo, r_lo), max(hi, r_hi)
+                n_rows += len(group)
+                if u_hi - u_lo <= MERGED_WINDOW * width and n_rows * (u_hi - u_lo) <= block_cells:
+                    parts.append(group)
+                    runs[-1] = (parts, u_lo, u_hi, width, n_rows)
+                    continue
+            runs.append(([group], lo, hi, hi - lo, len(group)))
+        out: list[_Block] = []
+        for parts, lo, hi, _, _ in runs:
+            group = np.concatenate(parts)
             step = max(1, block_cells // (hi - lo))
             if step > MENTOR_CHUNK:  # whole chunks keep `MentorPicks` on contiguous memory
                 step -= step % MENTOR_CHUNK
-            out.extend(_Block(group[i : i + step], lo, hi) for i in range(0, len(group), step))
+            mixed = len(parts) > 1
+            out.extend(
+                _Block(group[i : i + step], lo, hi, mixed) for i in range(0, len(group), step)
+            )
         return out
 
     def values(self, block: _Block) -> NDArray[np.float32]:
@@ -161,6 +184,9 @@ class _Screen:
         `top_k_per_column`): score, hard-rule penalties and pair exceptions."""
         rows, lo, hi = block.rows, block.lo, block.hi
         values: NDArray[np.float32] = self.col_features[lo:hi] @ self.row_features[rows].T
+        if block.mixed:  # the same float expression as `feasibility.attribute_feasible`
+            gap = np.abs(self.col_tz[lo:hi, None] - self.row_tz[None, rows])
+            values[gap > self.policy.max_timezone_gap_hours] = -2 * PENALTY
         sub = self.exceptions[rows][:, lo:hi].tocoo()
         if sub.nnz:
             hit = values[sub.col, sub.row]

@@ -326,42 +326,71 @@ def _joined(parts: list[NDArray[np.intp]]) -> NDArray[np.intp]:
     return np.concatenate(parts) if parts else np.zeros(0, np.intp)
 
 
-def priced_pairs(
-    mentors: Side,
-    mentees: Side,
-    policy: MatchingPolicy,
-    excluded: PairSet,
-    declined: PairSet,
-    n_topics: int,
-    budget: SearchBudget,
-    mentor_price: NDArray[np.float64],
-    mentee_offset: NDArray[np.float64],
-    tolerance: float,
-) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
-    """Feasible pairs whose score + mentee_offset - mentor_price exceeds `tolerance`: the pairs
-    that could improve an answer with these prices (see `pricing`); at most `per_mentee` of
-    the best per mentee. The score is the screen's float32 one (goal similarity projected on
-    SCREEN_GOAL_COLUMNS when the vocabulary is wider)."""
-    score_m, score_e = screening_features(mentors, mentees, policy, n_topics)
-    rule_m, rule_e = penalty_features(mentors, mentees, policy)
-    f32 = np.float32
-    mentor_features = np.hstack(
-        [score_m, -mentor_price.astype(f32)[:, None], np.ones((len(mentors), 1), f32), rule_m]
-    )
-    mentee_features = np.hstack(
-        [score_e, np.ones((len(mentees), 1), f32), mentee_offset.astype(f32)[:, None], rule_e]
-    )
-    mentor_features, mentee_features = _nonzero_columns(mentor_features, mentee_features)
-    exceptions = _exception_matrix(excluded, declined, len(mentors), len(mentees))
-    sides = _Screen(mentees, mentors, mentee_features, mentor_features, exceptions, policy)
-    found_m: list[NDArray[np.intp]] = []
-    found_e: list[NDArray[np.intp]] = []
-    for block in sides.blocks(np.arange(len(mentees)), budget.block_cells):
-        values = sides.values(block)
-        c, r = top_k_per_column(values, budget.per_mentee)
-        keep = values[c, r] > tolerance
-        found_m.append(sides.col_order[c[keep] + block.lo])
-        found_e.append(sides.row_order[block.rows[r[keep]]])
-    mentor, mentee = _joined(found_m), _joined(found_e)
-    ok = feasible(mentors, mentees, policy, excluded, declined, mentor, mentee)
-    return mentor[ok], mentee[ok]
+@dataclass(frozen=True)
+class PricingScreen:
+    """The score and rule columns of one pool, built once for all its pricing rounds."""
+
+    mentors: Side
+    mentees: Side
+    excluded: PairSet
+    declined: PairSet
+    mentor_features: NDArray[np.float32]
+    mentee_features: NDArray[np.float32]
+    exceptions: sp.csr_matrix
+
+    @classmethod
+    def build(
+        cls,
+        mentors: Side,
+        mentees: Side,
+        policy: MatchingPolicy,
+        excluded: PairSet,
+        declined: PairSet,
+        n_topics: int,
+    ) -> PricingScreen:
+        score_m, score_e = screening_features(mentors, mentees, policy, n_topics)
+        rule_m, rule_e = penalty_features(mentors, mentees, policy)
+        mentor_features, mentee_features = _nonzero_columns(
+            np.hstack([score_m, rule_m]), np.hstack([score_e, rule_e])
+        )
+        exceptions = _exception_matrix(excluded, declined, len(mentors), len(mentees))
+        return cls(
+            mentors, mentees, excluded, declined, mentor_features, mentee_features, exceptions
+        )
+
+    def priced_pairs(
+        self,
+        policy: MatchingPolicy,
+        budget: SearchBudget,
+        mentor_price: NDArray[np.float64],
+        mentee_offset: NDArray[np.float64],
+        tolerance: float,
+    ) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
+        """Feasible pairs whose score + mentee_offset - mentor_price exceeds `tolerance`: the
+        pairs that could improve an answer with these prices (see `pricing`); at most
+        `per_mentee` of the best per mentee. The score is the screen's float32 one (goal
+        similarity projected on SCREEN_GOAL_COLUMNS when the vocabulary is wider)."""
+        f32 = np.float32
+        n_m, n_e = len(self.mentors), len(self.mentees)
+        mentor_features = np.hstack(
+            [self.mentor_features, -mentor_price.astype(f32)[:, None], np.ones((n_m, 1), f32)]
+        )
+        mentee_features = np.hstack(
+            [self.mentee_features, np.ones((n_e, 1), f32), mentee_offset.astype(f32)[:, None]]
+        )
+        sides = _Screen(
+            self.mentees, self.mentors, mentee_features, mentor_features, self.exceptions, policy
+        )
+        found_m: list[NDArray[np.intp]] = []
+        found_e: list[NDArray[np.intp]] = []
+        for block in sides.blocks(np.arange(n_e), budget.block_cells):
+            values = sides.values(block)
+            c, r = top_k_per_column(values, budget.per_mentee)
+            keep = values[c, r] > tolerance
+            found_m.append(sides.col_order[c[keep] + block.lo])
+            found_e.append(sides.row_order[block.rows[r[keep]]])
+        mentor, mentee = _joined(found_m), _joined(found_e)
+        ok = feasible(
+            self.mentors, self.mentees, policy, self.excluded, self.declined, mentor, mentee
+        )
+        return mentor[ok], mentee[ok]

@@ -20,8 +20,8 @@ from services.matching.engine.candidates import (
     REACH_DECLINED_ONLY,
     REACH_FEASIBLE,
     Candidates,
+    PricingScreen,
     SearchBudget,
-    priced_pairs,
     screen,
 )
 from services.matching.engine.encoding import Candidate, Side, encode_sides
@@ -165,6 +165,7 @@ class MatchingRun:
         Returns whether the answer is a proven optimum (only when the screen kept every pair).
         """
         mentor, mentee = found.mentor, found.mentee
+        pricing: PricingScreen | None = None
         for _ in range(budget.pricing_rounds):
             score = total(pair_factors(self.mentors, self.mentees, self.policy, mentor, mentee))
             grid = exact_grid(
@@ -186,11 +187,15 @@ class MatchingRun:
             mentee_price, mentor_price = prices
             offset = grid.bonus - grid.to_score(mentee_price)
             tolerance = PRICE_TOLERANCE * max(max_score(self.policy), 1.0)
-            mentors, mentees, excluded, declined = self._pool(pool_m, pool_e)
-            more_m, more_e = priced_pairs(
-                mentors, mentees, self.policy, excluded, declined,
-                len(self.vocabulary.topics), budget,
-                grid.to_score(mentor_price)[pool_m], offset[pool_e], tolerance,
+            if pricing is None:
+                mentors, mentees, excluded, declined = self._pool(pool_m, pool_e)
+                n_topics = len(self.vocabulary.topics)
+                pricing = PricingScreen.build(
+                    mentors, mentees, self.policy, excluded, declined, n_topics
+                )
+            more_m, more_e = pricing.priced_pairs(
+                self.policy, budget, grid.to_score(mentor_price)[pool_m], offset[pool_e],
+                tolerance,
             )
             keys = np.unique(
                 np.concatenate([mentor * len(self.mentees) + mentee,

@@ -65,6 +65,7 @@ from services.matching.engine.outcome import (
     Unmatched,
     UnmatchedReason,
 )
+from services.matching.engine.pricing import solve_priced
 from services.matching.engine.rounds import FixedPairError, MatchingRun
 from services.matching.engine.scoring import FACTORS, factor_weight, grid_factors, max_score, total
 from services.matching.engine.solvers import SolverBudget
@@ -108,7 +109,7 @@ def match(
     run = MatchingRun(mentors, mentees, policy, declined, fixed, solver_budget)
     pool_m, pool_e = run.open_mentors(), run.open_mentees()
     first = run.screen(pool_m, pool_e, budget)
-    exact = run.solve_priced(first, pool_m, pool_e, objective or policy.objective, budget)
+    exact = solve_priced(run, first, pool_m, pool_e, objective or policy.objective, budget)
     run.fill_residual(budget)
     return run.result(first, exact=exact)
 

@@ -110,14 +110,14 @@ def _reach(best: NDArray[np.float32]) -> NDArray[np.int8]:
 
 
 @dataclass(frozen=True)
-class _Block:
+class Block:
     rows: NDArray[np.intp]  # offset-sorted row positions
     lo: int  # offset-sorted column range within the time-zone gap of every row
     hi: int
     mixed: bool = False  # rows of several offsets: the time-zone rule is checked per pair
 
 
-class _Screen:
+class Screen:
     """One direction of the screen: rows (mentees, or mentors) against all columns.
 
     Both sides are sorted by UTC offset. Rows are processed in blocks that share one offset, so
@@ -142,7 +142,7 @@ class _Screen:
         self.exceptions = exceptions[self.row_order][:, self.col_order].tocsr()
         self.policy = policy
 
-    def blocks(self, rows: NDArray[np.intp], block_cells: int) -> list[_Block]:
+    def blocks(self, rows: NDArray[np.intp], block_cells: int) -> list[Block]:
         """Blocks of the given sorted row positions, at most `block_cells` cells each.
 
         Rows sharing an offset share one exact column window. Consecutive offsets whose
@@ -167,7 +167,7 @@ class _Screen:
                     runs[-1] = (parts, u_lo, u_hi, width, n_rows)
                     continue
             runs.append(([group], lo, hi, hi - lo, len(group)))
-        out: list[_Block] = []
+        out: list[Block] = []
         for parts, lo, hi, _, _ in runs:
             group = np.concatenate(parts)
             step = max(1, block_cells // (hi - lo))
@@ -175,11 +175,11 @@ class _Screen:
                 step -= step % MENTOR_CHUNK
             mixed = len(parts) > 1
             out.extend(
-                _Block(group[i : i + step], lo, hi, mixed) for i in range(0, len(group), step)
+                Block(group[i : i + step], lo, hi, mixed) for i in range(0, len(group), step)
             )
         return out
 
-    def values(self, block: _Block) -> NDArray[np.float32]:
+    def values(self, block: Block) -> NDArray[np.float32]:
         """Screen values of a block, column range x block rows (transposed on purpose, see
         `top_k_per_column`): score, hard-rule penalties and pair exceptions."""
         rows, lo, hi = block.rows, block.lo, block.hi
@@ -195,7 +195,7 @@ class _Screen:
         return values
 
 
-def _exception_matrix(excluded: PairSet, declined: PairSet, n_m: int, n_e: int) -> sp.csr_matrix:
+def exception_matrix(excluded: PairSet, declined: PairSet, n_m: int, n_e: int) -> sp.csr_matrix:
     """mentee x mentor matrix: 2 = excluded by rule, 1 = declined (excluded wins)."""
     rows = np.concatenate([excluded.mentee, declined.mentee])
     cols = np.concatenate([excluded.mentor, declined.mentor])
@@ -214,7 +214,7 @@ def _features(
     """
     if not ranked:
         rule_m, rule_e = penalty_features(mentors, mentees, policy)
-        return _nonzero_columns(rule_m, rule_e)
+        return nonzero_columns(rule_m, rule_e)
     score_m, score_e = screening_features(mentors, mentees, policy, n_topics)
     score_e /= np.float32(max_score(policy) or 1.0)  # rank on [0, 1] whatever the weights' scale
     rule_m, rule_e = penalty_features(mentors, mentees, policy)
@@ -231,10 +231,10 @@ def _features(
     tie_e = (spread * rng.standard_normal((len(mentees), TIE_COLUMNS))).astype(np.float32)
     mentor_features = np.hstack([score_m, -a * mentor_pop[:, None], ones_m, tie_m, rule_m])
     mentee_features = np.hstack([score_e, ones_e, -a * mentee_pop[:, None], tie_e, rule_e])
-    return _nonzero_columns(mentor_features, mentee_features)
+    return nonzero_columns(mentor_features, mentee_features)
 
 
-def _nonzero_columns(
+def nonzero_columns(
     mentor_features: NDArray[np.float32], mentee_features: NDArray[np.float32]
 ) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
     used = np.any(mentor_features != 0, axis=0) & np.any(mentee_features != 0, axis=0)
@@ -262,8 +262,8 @@ def screen(
         return Candidates(empty, empty, np.zeros(n_m, np.int8), np.zeros(n_e, np.int8), True)
     small = n_m * n_e <= budget.exact_pairs  # every pair fits: no ranking needed
     mentor_features, mentee_features = _features(mentors, mentees, policy, n_topics, not small)
-    exceptions = _exception_matrix(excluded, declined, n_m, n_e)
-    sides = _Screen(mentees, mentors, mentee_features, mentor_features, exceptions, policy)
+    exceptions = exception_matrix(excluded, declined, n_m, n_e)
+    sides = Screen(mentees, mentors, mentee_features, mentor_features, exceptions, policy)
     mentee_best = np.full(n_e, -np.inf, np.float32)
     picks = MentorPicks()
     every_m: list[NDArray[np.intp]] = []  # every feasible pair, while they fit the budget
@@ -273,7 +273,7 @@ def screen(
     n_feasible, complete = 0, True
     blocks = sides.blocks(np.arange(n_e), budget.block_cells)
 
-    def shortlist(block: _Block, values: NDArray[np.float32], ok: NDArray[np.bool_]) -> None:
+    def shortlist(block: Block, values: NDArray[np.float32], ok: NDArray[np.bool_]) -> None:
         c, r = top_k_per_column(values, budget.per_mentee)
         keep = ok[c, r]
         short_m.append(c[keep] + block.lo)
@@ -299,9 +299,9 @@ def screen(
         mentee_best[block.rows] = values.max(axis=0)
         picks.propose(values, block.lo, block.rows)
     if complete:
-        mentor_sorted, mentee_sorted = _joined(every_m), _joined(every_e)
+        mentor_sorted, mentee_sorted = joined(every_m), joined(every_e)
     else:
-        mentor_sorted, mentee_sorted = _joined(short_m), _joined(short_e)
+        mentor_sorted, mentee_sorted = joined(short_m), joined(short_e)
         # thinly connected mentors (unpopular profiles) add their own best mentees
         degree = np.bincount(mentor_sorted, minlength=n_m)
         m_extra, e_extra = picks.top(degree < budget.per_mentor, budget.per_mentor)
@@ -322,75 +322,5 @@ def screen(
     )
 
 
-def _joined(parts: list[NDArray[np.intp]]) -> NDArray[np.intp]:
+def joined(parts: list[NDArray[np.intp]]) -> NDArray[np.intp]:
     return np.concatenate(parts) if parts else np.zeros(0, np.intp)
-
-
-@dataclass(frozen=True)
-class PricingScreen:
-    """The score and rule columns of one pool, built once for all its pricing rounds."""
-
-    mentors: Side
-    mentees: Side
-    excluded: PairSet
-    declined: PairSet
-    mentor_features: NDArray[np.float32]
-    mentee_features: NDArray[np.float32]
-    exceptions: sp.csr_matrix
-
-    @classmethod
-    def build(
-        cls,
-        mentors: Side,
-        mentees: Side,
-        policy: MatchingPolicy,
-        excluded: PairSet,
-        declined: PairSet,
-        n_topics: int,
-    ) -> PricingScreen:
-        score_m, score_e = screening_features(mentors, mentees, policy, n_topics)
-        rule_m, rule_e = penalty_features(mentors, mentees, policy)
-        mentor_features, mentee_features = _nonzero_columns(
-            np.hstack([score_m, rule_m]), np.hstack([score_e, rule_e])
-        )
-        exceptions = _exception_matrix(excluded, declined, len(mentors), len(mentees))
-        return cls(
-            mentors, mentees, excluded, declined, mentor_features, mentee_features, exceptions
-        )
-
-    def priced_pairs(
-        self,
-        policy: MatchingPolicy,
-        budget: SearchBudget,
-        mentor_price: NDArray[np.float64],
-        mentee_offset: NDArray[np.float64],
-        tolerance: float,
-    ) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
-        """Feasible pairs whose score + mentee_offset - mentor_price exceeds `tolerance`: the
-        pairs that could improve an answer with these prices (see `pricing`); at most
-        `per_mentee` of the best per mentee. The score is the screen's float32 one (goal
-        similarity projected on SCREEN_GOAL_COLUMNS when the vocabulary is wider)."""
-        f32 = np.float32
-        n_m, n_e = len(self.mentors), len(self.mentees)
-        mentor_features = np.hstack(
-            [self.mentor_features, -mentor_price.astype(f32)[:, None], np.ones((n_m, 1), f32)]
-        )
-        mentee_features = np.hstack(
-            [self.mentee_features, np.ones((n_e, 1), f32), mentee_offset.astype(f32)[:, None]]
-        )
-        sides = _Screen(
-            self.mentees, self.mentors, mentee_features, mentor_features, self.exceptions, policy
-        )
-        found_m: list[NDArray[np.intp]] = []
-        found_e: list[NDArray[np.intp]] = []
-        for block in sides.blocks(np.arange(n_e), budget.block_cells):
-            values = sides.values(block)
-            c, r = top_k_per_column(values, budget.per_mentee)
-            keep = values[c, r] > tolerance
-            found_m.append(sides.col_order[c[keep] + block.lo])
-            found_e.append(sides.row_order[block.rows[r[keep]]])
-        mentor, mentee = _joined(found_m), _joined(found_e)
-        ok = feasible(
-            self.mentors, self.mentees, policy, self.excluded, self.declined, mentor, mentee
-        )
-        return mentor[ok], mentee[ok]

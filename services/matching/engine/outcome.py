@@ -60,6 +60,9 @@ class MatchStats:
     solver_fallbacks: int = 0  # solver calls whose budget ran out (see engine.solvers)
     solves: Mapping[str, int] = field(default_factory=dict)  # solver -> calls answered
     priced_pairs: int = 0  # candidates added because they priced out (see engine.pricing)
+    # pruned runs with pricing: proven upper bound of (optimum - total) / total of the first
+    # round, from its dual prices (up to the screen's float32 scoring); None when not priced
+    gap_bound: float | None = None
 
 
 @dataclass(frozen=True)
@@ -78,6 +81,7 @@ def summarise(
     feasible_pairs: int = 0,
     solver_log: SolverLog | None = None,
     priced_pairs: int = 0,
+    gap_bound: float | None = None,
 ) -> MatchResult:
     """Bundle pairs and unmatched people with their statistics."""
     n = len(pairs)
@@ -97,5 +101,6 @@ def summarise(
         solver_fallbacks=solver_log.fallbacks if solver_log else 0,
         solves=dict(solver_log.solves) if solver_log else {},
         priced_pairs=priced_pairs,
+        gap_bound=gap_bound,
     )
     return MatchResult(pairs=pairs, unmatched=unmatched, stats=stats)

@@ -15,12 +15,11 @@ from numpy.typing import NDArray
 
 from contracts.matching import ScoreFactorName
 from contracts.policy import MatchingPolicy, Objective
-from services.matching.engine.assignment import exact_grid, solve_sparse
+from services.matching.engine.assignment import solve_sparse
 from services.matching.engine.candidates import (
     REACH_DECLINED_ONLY,
     REACH_FEASIBLE,
     Candidates,
-    PricingScreen,
     SearchBudget,
     screen,
 )
@@ -39,12 +38,10 @@ from services.matching.engine.outcome import (
     UnmatchedReason,
     summarise,
 )
-from services.matching.engine.pricing import duals
-from services.matching.engine.scoring import FACTORS, max_score, pair_factors, total
+from services.matching.engine.scoring import FACTORS, pair_factors, total
 from services.matching.engine.solvers import SolverBudget, SolverLog
 
 MAX_RESIDUAL_ROUNDS = 8
-PRICE_TOLERANCE = 1e-4  # of the best pair score: below the screen's float32 scoring error
 _REACH_CELLS = 2_000_000  # pairs checked at once when looking past the first round's pool
 
 
@@ -77,6 +74,7 @@ class MatchingRun:
         self.still_open: tuple[NDArray[np.intp], NDArray[np.intp]] | None = None
         self.candidate_pairs = 0
         self.priced_pairs = 0  # candidates added by pricing
+        self.gap_bound: float | None = None  # proven distance to the optimum (pricing)
         self.solver_budget = solver_budget or SolverBudget()
         self.solver_log = SolverLog()
         self.locked = self._lock(fixed)
@@ -117,7 +115,7 @@ class MatchingRun:
     def open_mentees(self) -> NDArray[np.intp]:
         return np.flatnonzero(~self.mentee_taken)
 
-    def _pool(
+    def pool(
         self, pool_m: NDArray[np.intp], pool_e: NDArray[np.intp]
     ) -> tuple[Side, Side, PairSet, PairSet]:
         whole = len(pool_m) == len(self.mentors) and len(pool_e) == len(self.mentees)
@@ -134,7 +132,7 @@ class MatchingRun:
         self, pool_m: NDArray[np.intp], pool_e: NDArray[np.intp], budget: SearchBudget
     ) -> Candidates:
         """Screen a sub-cohort; pairs and reach come back in whole-cohort rows."""
-        mentors, mentees, excluded, declined = self._pool(pool_m, pool_e)
+        mentors, mentees, excluded, declined = self.pool(pool_m, pool_e)
         n_topics = len(self.vocabulary.topics)
         found = screen(mentors, mentees, self.policy, excluded, declined, n_topics, budget)
         self.candidate_pairs += len(found.mentor)
@@ -150,65 +148,6 @@ class MatchingRun:
             found.complete,
             found.feasible_pairs,
         )
-
-    def solve_priced(
-        self,
-        found: Candidates,
-        pool_m: NDArray[np.intp],
-        pool_e: NDArray[np.intp],
-        objective: Objective,
-        budget: SearchBudget,
-    ) -> bool:
-        """The first round on shortlists, then up to `pricing_rounds` screens for pairs that
-        price out (`pricing`), each followed by an exact solve on the grown candidate set.
-
-        Returns whether the answer is a proven optimum (only when the screen kept every pair).
-        """
-        mentor, mentee = found.mentor, found.mentee
-        pricing: PricingScreen | None = None
-        for _ in range(budget.pricing_rounds):
-            score = total(pair_factors(self.mentors, self.mentees, self.policy, mentor, mentee))
-            grid = exact_grid(
-                self.capacity, mentor, mentee, score, objective, False, self.solver_budget, True
-            )
-            if found.complete or grid is None:
-                break
-            m, e, _ = solve_sparse(
-                self.capacity, mentor, mentee, score, objective, False,
-                self.solver_budget, self.solver_log, on_candidates=True,
-            )
-            prices = duals(
-                len(self.mentors), len(self.mentees), self.capacity,
-                mentor, mentee, grid.values(score), m, e,
-            )
-            if prices is None:
-                self.accept(m, e)
-                return False
-            mentee_price, mentor_price = prices
-            offset = grid.bonus - grid.to_score(mentee_price)
-            tolerance = PRICE_TOLERANCE * max(max_score(self.policy), 1.0)
-            if pricing is None:
-                mentors, mentees, excluded, declined = self._pool(pool_m, pool_e)
-                n_topics = len(self.vocabulary.topics)
-                pricing = PricingScreen.build(
-                    mentors, mentees, self.policy, excluded, declined, n_topics
-                )
-            more_m, more_e = pricing.priced_pairs(
-                self.policy, budget, grid.to_score(mentor_price)[pool_m], offset[pool_e],
-                tolerance,
-            )
-            keys = np.unique(
-                np.concatenate([mentor * len(self.mentees) + mentee,
-                                pool_m[more_m] * len(self.mentees) + pool_e[more_e]])
-            )
-            if len(keys) == len(mentor):  # nothing prices out: keep this answer
-                self.accept(m, e)
-                return False
-            self.priced_pairs += len(keys) - len(mentor)
-            mentor = (keys // len(self.mentees)).astype(np.intp)
-            mentee = (keys % len(self.mentees)).astype(np.intp)
-        grown = Candidates(mentor, mentee, found.mentor_reach, found.mentee_reach, found.complete)
-        return self.solve(grown, objective)[1]
 
     def solve(self, found: Candidates, objective: Objective) -> tuple[int, bool]:
         """Assign among the screened pairs: (pairs added, whether they are the exact optimum)."""
@@ -316,6 +255,7 @@ class MatchingRun:
             first.feasible_pairs,
             self.solver_log,
             self.priced_pairs,
+            self.gap_bound,
         )
 
     def _pair(

@@ -22,6 +22,7 @@ from services.matching.engine import (
     SolverBudget,
     exact_match,
     match,
+    max_score,
     solvers,
 )
 from services.matching.engine.assignment import solve_sparse
@@ -243,3 +244,18 @@ def test_pricing_brings_the_shortest_lists_to_the_exact_optimum(seed: int) -> No
     assert unpriced.stats.total_score < best - 1.0
     assert priced.stats.priced_pairs > 0 and not priced.stats.exact
     assert priced.stats.total_score == pytest.approx(best, abs=1e-9)
+
+
+@pytest.mark.parametrize("rounds", [1, 2])
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_priced_gap_bound_never_understates_the_distance_to_the_optimum(
+    seed: int, rounds: int
+) -> None:
+    mentors, mentees, declined = enterprise_cohort(120, 150, seed)
+    policy = cohort_policy(max_timezone_gap_hours=3.0)
+    budget = SearchBudget(exact_pairs=0, per_mentee=2, per_mentor=1, pricing_rounds=rounds)
+    result = match(mentors, mentees, policy, declined=declined, budget=budget)
+    best = exact_match(mentors, mentees, policy, declined=declined).stats.total_score
+    assert result.stats.gap_bound is not None and result.stats.gap_bound > 0
+    slack = 1e-5 * max_score(policy) * len(mentees)  # the screen scores in float32
+    assert best <= result.stats.total_score * (1 + result.stats.gap_bound) + slack

@@ -24,7 +24,9 @@ What is measured, in one process and on the same instance:
 * matched: number of proposed pairs.
 * exact: the engine's own claim (stats.exact): every feasible pair reached the solver, solved
   exactly. feasible_pairs: pairs of the pool passing every hard rule. solver_fallbacks: solver
-  calls whose budget ran out (see services/matching/engine/solvers.py).
+  calls whose budget ran out (see services/matching/engine/solvers.py). priced_pairs,
+  gap_bound: pairs added by pricing and the first round's proven relative distance to the
+  optimum (services/matching/engine/pricing.py), null when not priced.
 
 Policy: mentor capacity from --capacity, minimum level gap 1, cross-department 'preferred',
 time-zone gap 3 h, reporting lines excluded, WEIGHTS (topic fit first, the rest refining it),
@@ -233,7 +235,10 @@ def enterprise_policy(capacity: int, objective: Objective) -> MatchingPolicy:
     )
 
 
-def run(args: argparse.Namespace) -> dict[str, float | int | str | bool | None]:
+Report = dict[str, float | int | str | bool | None]
+
+
+def run(args: argparse.Namespace) -> Report:
     objective = Objective(args.objective)
     if args.profile == "enterprise":
         cohort = generate_cohort(args.mentors, args.mentees, args.seed)
@@ -246,7 +251,7 @@ def run(args: argparse.Namespace) -> dict[str, float | int | str | bool | None]:
     result = match(mentors, mentees, policy, declined=declined)
     engine_s = time.perf_counter() - start
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    report: dict[str, float | int | str | bool | None] = {
+    report: Report = {
         "profile": args.profile,
         "engine_s": round(engine_s, 3),
         "peak_mb": round(peak_mb, 1),
@@ -259,6 +264,8 @@ def run(args: argparse.Namespace) -> dict[str, float | int | str | bool | None]:
         "exact": result.stats.exact,
         "feasible_pairs": result.stats.feasible_pairs,
         "solver_fallbacks": result.stats.solver_fallbacks,
+        "priced_pairs": result.stats.priced_pairs,
+        "gap_bound": None if result.stats.gap_bound is None else round(result.stats.gap_bound, 6),
         "declined": len(declined),
     }
     if not args.no_exact and args.mentees * args.mentors * args.capacity <= EXACT_DENSE_CELLS:

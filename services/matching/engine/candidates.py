@@ -57,6 +57,7 @@ PRICED_UP_TO = 4_000
 LONG_LISTS_FROM_MENTEES = 10_000
 POPULARITY_DISCOUNT = 0.5  # tuned on the benchmark cohort: 0.3-0.7 all work, 2.0 is too much
 TIE_COLUMNS = 4
+TZ_CHUNK = 256  # mentor rows per time-zone check of a merged block
 MERGED_WINDOW = 1.25  # a merged block's column window, relative to its first offset's
 TIE_SPREAD = 1e-4  # of the [0, 1] ranking scale: reorders only near-ties
 
@@ -185,8 +186,11 @@ class Screen:
         rows, lo, hi = block.rows, block.lo, block.hi
         values: NDArray[np.float32] = self.col_features[lo:hi] @ self.row_features[rows].T
         if block.mixed:  # the same float expression as `feasibility.attribute_feasible`
-            gap = np.abs(self.col_tz[lo:hi, None] - self.row_tz[None, rows])
-            values[gap > self.policy.max_timezone_gap_hours] = -2 * PENALTY
+            row_tz, limit = self.row_tz[None, rows], self.policy.max_timezone_gap_hours
+            for start in range(lo, hi, TZ_CHUNK):  # chunks keep the float64 gaps small
+                stop = min(start + TZ_CHUNK, hi)
+                far = np.abs(self.col_tz[start:stop, None] - row_tz) > limit
+                values[start - lo : stop - lo][far] = -2 * PENALTY
         sub = self.exceptions[rows][:, lo:hi].tocoo()
         if sub.nnz:
             hit = values[sub.col, sub.row]

@@ -1,0 +1,310 @@
+"""The sessions service's database: cohorts, people, mentorships, sessions and private notes.
+
+Cohorts and people (department, withdrawal) are projections of the enrolment service's events;
+mentorships, sessions and notes are this service's own state. Every write takes the caller's
+session (unit of work); every read returns domain objects and is filtered by business unit,
+except :meth:`SessionsStore.lapsed_feedback`, the platform's own sweep over every unit.
+
+Private notes live in their own collection, keyed by session and author: no read of a session
+or a mentorship can carry one by accident, and erasure is one delete.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from pymongo import ASCENDING, UpdateOne
+from pymongo.asynchronous.client_session import AsyncClientSession
+
+from contracts.enrolment import Role
+from contracts.sessions import CancellationReason, CancelledBy, SessionFormat
+from services.runtime.mongo import Database
+from services.sessions.domain import (
+    Cohort,
+    Feedback,
+    Mentorship,
+    MentorshipStatus,
+    Plan,
+    Session,
+    SessionStatus,
+)
+from services.sessions.kpis import Kpis, kpis_of, mentorship_pipeline, session_pipeline
+
+Db = AsyncClientSession | None
+
+
+class SessionsStore:
+    def __init__(self, db: Database) -> None:
+        self.cohorts = db["cohorts"]
+        self.people = db["people"]
+        self.mentorships = db["mentorships"]
+        self.sessions = db["sessions"]
+        self.notes = db["notes"]
+
+    async def ensure_indexes(self) -> None:
+        for role in ("mentor_id", "mentee_id"):
+            await self.mentorships.create_index([("tenant_id", ASCENDING), (role, ASCENDING)])
+        await self.mentorships.create_index([("tenant_id", ASCENDING), ("cohort_id", ASCENDING),
+                                             ("status", ASCENDING)])
+        await self.sessions.create_index([("tenant_id", ASCENDING), ("cohort_id", ASCENDING),
+                                          ("status", ASCENDING)])
+        await self.sessions.create_index([("pair_id", ASCENDING), ("sequence", ASCENDING)])
+        await self.sessions.create_index([("status", ASCENDING), ("completion_sent", ASCENDING),
+                                          ("held_at", ASCENDING)])
+        await self.notes.create_index([("tenant_id", ASCENDING), ("cohort_id", ASCENDING),
+                                       ("author_id", ASCENDING)])
+
+    # cohorts and people --------------------------------------------------------------------
+    async def save_cohort(self, cohort: Cohort, session: Db) -> None:
+        """The cohort's target, also on its mentorships (a PairConfirmed may come first)."""
+        await self.cohorts.update_one(
+            {"_id": _cohort_key(cohort.tenant_id, cohort.cohort_id)},
+            {"$set": {"tenant_id": cohort.tenant_id, "cohort_id": cohort.cohort_id,
+                      "session_target": cohort.session_target}},
+            upsert=True, session=session)
+        await self.mentorships.update_many(
+            {"tenant_id": cohort.tenant_id, "cohort_id": cohort.cohort_id},
+            {"$set": {"session_target": cohort.session_target}}, session=session)
+
+    async def cohort(self, tenant_id: str, cohort_id: str, session: Db = None) -> Cohort | None:
+        doc = await self.cohorts.find_one({"_id": _cohort_key(tenant_id, cohort_id)},
+                                          session=session)
+        if doc is None:
+            return None
+        return Cohort(doc["tenant_id"], doc["cohort_id"], doc["session_target"])
+
+    async def know_cohort(self, tenant_id: str, cohort_id: str, session: Db) -> Cohort:
+        """The cohort, recorded with the default target if its CohortOpened is still on its way."""
+        await self.cohorts.update_one(
+            {"_id": _cohort_key(tenant_id, cohort_id)},
+            {"$setOnInsert": {"tenant_id": tenant_id, "cohort_id": cohort_id,
+                              "session_target": Cohort(tenant_id, cohort_id).session_target}},
+            upsert=True, session=session)
+        cohort = await self.cohort(tenant_id, cohort_id, session)
+        assert cohort is not None
+        return cohort
+
+    async def save_people(self, people: list[tuple[str, str, str, str]], session: Db) -> None:
+        """``(tenant, cohort, participant, department)`` rows, in one round trip."""
+        if people:
+            await self.people.bulk_write([
+                UpdateOne({"_id": _person_key(t, c, p)},
+                          {"$set": {"department": d, "enrolled": True}}, upsert=True)
+                for t, c, p, d in people], session=session)
+
+    async def withdraw_person(self, tenant_id: str, cohort_id: str, participant_id: str,
+                              at: datetime, session: Db) -> None:
+        await self.people.update_one({"_id": _person_key(tenant_id, cohort_id, participant_id)},
+                                     {"$set": {"withdrawn_at": at}}, upsert=True,
+                                     session=session)
+
+    async def people_of(self, tenant_id: str, cohort_id: str, ids: list[str], session: Db
+                        ) -> dict[str, dict[str, Any]]:
+        keys = [_person_key(tenant_id, cohort_id, p) for p in ids]
+        found = {d["_id"]: d async for d in self.people.find({"_id": {"$in": keys}},
+                                                             session=session)}
+        return {p: found[k] for p, k in zip(ids, keys, strict=True) if k in found}
+
+    # mentorships ---------------------------------------------------------------------------
+    async def add_mentorship(self, m: Mentorship, session: Db) -> bool:
+        """Insert unless it exists: a second PairConfirmed for the pair changes nothing."""
+        result = await self.mentorships.update_one(
+            {"_id": m.pair_id}, {"$setOnInsert": _mentorship_doc(m)}, upsert=True,
+            session=session)
+        return result.upserted_id is not None
+
+    async def save_mentorship(self, m: Mentorship, session: Db) -> None:
+        """Every change to a pair's sessions saves its mentorship: two concurrent changes of
+        one pair then conflict, and the second re-runs seeing the first (no racing overlap)."""
+        await self.mentorships.update_one(
+            {"_id": m.pair_id, "tenant_id": m.tenant_id},
+            {"$set": _mentorship_doc(m), "$inc": {"writes": 1}}, session=session)
+
+    async def mentorship(self, tenant_id: str, pair_id: str, session: Db = None
+                         ) -> Mentorship | None:
+        doc = await self.mentorships.find_one({"_id": pair_id, "tenant_id": tenant_id},
+                                              session=session)
+        return _mentorship(doc) if doc else None
+
+    async def mentorships_of(self, tenant_id: str, *, cohort_id: str | None = None,
+                             participant_id: str | None = None,
+                             statuses: tuple[MentorshipStatus, ...] = (),
+                             session: Db = None) -> list[Mentorship]:
+        query: dict[str, Any] = {"tenant_id": tenant_id}
+        if cohort_id is not None:
+            query["cohort_id"] = cohort_id
+        if participant_id is not None:
+            query["$or"] = [{"mentor_id": participant_id}, {"mentee_id": participant_id}]
+        if statuses:
+            query["status"] = {"$in": [s.value for s in statuses]}
+        cursor = self.mentorships.find(query, session=session).sort("_id", ASCENDING)
+        return [_mentorship(d) async for d in cursor]
+
+    async def mentorships_with(self, people: list[tuple[str, str, str]], session: Db
+                               ) -> list[Mentorship]:
+        """Mentorships naming any of ``(tenant, cohort, participant)``, in that cohort only."""
+        by_cohort: dict[tuple[str, str], set[str]] = {}
+        for tenant_id, cohort_id, participant_id in people:
+            by_cohort.setdefault((tenant_id, cohort_id), set()).add(participant_id)
+        if not by_cohort:
+            return []
+        query = {"$or": [
+            {"tenant_id": t, "cohort_id": c,
+             "$or": [{"mentor_id": {"$in": sorted(ids)}}, {"mentee_id": {"$in": sorted(ids)}}]}
+            for (t, c), ids in by_cohort.items()]}
+        return [_mentorship(d) async for d in self.mentorships.find(query, session=session)]
+
+    # sessions ------------------------------------------------------------------------------
+    async def save_sessions(self, sessions: list[Session], session: Db) -> None:
+        if sessions:
+            await self.sessions.bulk_write(
+                [UpdateOne({"_id": s.session_id}, {"$set": _session_doc(s)}, upsert=True)
+                 for s in sessions], session=session)
+
+    async def session(self, tenant_id: str, session_id: str, session: Db = None
+                      ) -> Session | None:
+        doc = await self.sessions.find_one({"_id": session_id, "tenant_id": tenant_id},
+                                           session=session)
+        return _session(doc) if doc else None
+
+    async def sessions_of(self, m: Mentorship, session: Db = None,
+                          statuses: tuple[SessionStatus, ...] = ()) -> list[Session]:
+        query: dict[str, Any] = {"pair_id": m.pair_id, "tenant_id": m.tenant_id}
+        if statuses:
+            query["status"] = {"$in": [s.value for s in statuses]}
+        cursor = self.sessions.find(query, session=session).sort("sequence", ASCENDING)
+        return [_session(d) async for d in cursor]
+
+    async def lapsed_feedback(self, held_before: datetime, limit: int, session: Db
+                              ) -> list[Session]:
+        """Held sessions whose feedback window closed unannounced, in every business unit."""
+        query = {"status": SessionStatus.HELD.value, "completion_sent": False,
+                 "held_at": {"$lte": held_before}}
+        cursor = self.sessions.find(query, session=session).sort("held_at", ASCENDING)
+        return [_session(d) async for d in cursor.limit(limit)]
+
+    async def erase_details(self, mentorships: list[Mentorship], session: Db) -> None:
+        """The members' own words about their sessions (place, link, agenda) go."""
+        if mentorships:
+            await self.sessions.update_many(
+                {"tenant_id": mentorships[0].tenant_id,
+                 "pair_id": {"$in": [m.pair_id for m in mentorships]}},
+                {"$set": {"location": None, "video_link": None, "agenda": None}},
+                session=session)
+
+    # private notes -------------------------------------------------------------------------
+    async def save_note(self, s: Session, role: Role, author_id: str, text: str,
+                        at: datetime, session: Db) -> None:
+        await self.notes.insert_one(
+            {"_id": f"{s.session_id}/{role.value}", "tenant_id": s.tenant_id,
+             "cohort_id": s.cohort_id, "session_id": s.session_id, "author_id": author_id,
+             "text": text, "written_at": at}, session=session)
+
+    async def note(self, s: Session, author_id: str) -> str | None:
+        """The author's own note; nobody else's, whoever asks."""
+        role = s.role_of(author_id)
+        if role is None:
+            return None
+        doc = await self.notes.find_one({"_id": f"{s.session_id}/{role.value}",
+                                         "tenant_id": s.tenant_id, "author_id": author_id})
+        return str(doc["text"]) if doc else None
+
+    async def erase_notes(self, tenant_id: str, cohort_id: str, author_id: str,
+                          session: Db) -> None:
+        await self.notes.delete_many({"tenant_id": tenant_id, "cohort_id": cohort_id,
+                                      "author_id": author_id}, session=session)
+
+    # KPIs ----------------------------------------------------------------------------------
+    async def kpis(self, tenant_id: str, cohort_id: str | None, now: datetime,
+                   cadence: timedelta) -> Kpis:
+        match = {"tenant_id": tenant_id, **({"cohort_id": cohort_id} if cohort_id else {})}
+        mentorships = await _first(self.mentorships, mentorship_pipeline(match, now, cadence))
+        sessions = await _first(self.sessions, session_pipeline(match))
+        return kpis_of(tenant_id, cohort_id, now, mentorships, sessions or {})
+
+
+async def _first(collection: Any, pipeline: list[dict[str, Any]]) -> dict[str, Any] | None:
+    async for doc in await collection.aggregate(pipeline):
+        return dict(doc)
+    return None
+
+
+def _cohort_key(tenant_id: str, cohort_id: str) -> str:
+    return f"{tenant_id}/{cohort_id}"
+
+
+def _person_key(tenant_id: str, cohort_id: str, participant_id: str) -> str:
+    return f"{tenant_id}/{cohort_id}/{participant_id}"
+
+
+def _mentorship_doc(m: Mentorship) -> dict[str, Any]:
+    return {
+        "tenant_id": m.tenant_id, "cohort_id": m.cohort_id, "mentor_id": m.mentor_id,
+        "mentee_id": m.mentee_id, "confirmed_at": m.confirmed_at,
+        "session_target": m.session_target, "status": m.status.value,
+        "sessions_planned": m.sessions_planned, "sessions_held": m.sessions_held,
+        "ended_at": m.ended_at, "end_reason": m.end_reason, "ended_by": m.ended_by,
+        "departments": m.departments, "cross_department": m.cross_department,
+    }
+
+
+def _mentorship(doc: dict[str, Any]) -> Mentorship:
+    return Mentorship(
+        pair_id=doc["_id"], tenant_id=doc["tenant_id"], cohort_id=doc["cohort_id"],
+        mentor_id=doc["mentor_id"], mentee_id=doc["mentee_id"],
+        confirmed_at=doc["confirmed_at"], session_target=doc["session_target"],
+        status=MentorshipStatus(doc["status"]), sessions_planned=doc["sessions_planned"],
+        sessions_held=doc["sessions_held"], ended_at=doc["ended_at"],
+        end_reason=doc["end_reason"], ended_by=doc["ended_by"],
+        departments=dict(doc.get("departments") or {}),
+    )
+
+
+def _feedback_doc(f: Feedback | None) -> dict[str, Any] | None:
+    if f is None:
+        return None
+    return {"rating": f.rating, "learned_something": f.learned_something,
+            "topics": list(f.topics), "given_at": f.given_at}
+
+
+def _feedback(doc: dict[str, Any] | None) -> Feedback | None:
+    if doc is None:
+        return None
+    return Feedback(doc["rating"], doc["learned_something"], tuple(doc["topics"]),
+                    doc["given_at"])
+
+
+def _session_doc(s: Session) -> dict[str, Any]:
+    p = s.plan
+    return {
+        "tenant_id": s.tenant_id, "cohort_id": s.cohort_id, "pair_id": s.pair_id,
+        "mentor_id": s.mentor_id, "mentee_id": s.mentee_id, "sequence": s.sequence,
+        "revision": s.revision, "status": s.status.value, "starts_at": p.starts_at,
+        "ends_at": p.ends_at, "duration_minutes": p.duration_minutes, "format": p.format.value,
+        "location": p.location, "video_link": p.video_link, "agenda": p.agenda,
+        "held_at": s.held_at, "cancelled_at": s.cancelled_at,
+        "cancelled_by": s.cancelled_by.value if s.cancelled_by else None,
+        "cancel_reason": s.cancel_reason.value if s.cancel_reason else None,
+        "mentor_feedback": _feedback_doc(s.mentor_feedback),
+        "mentee_feedback": _feedback_doc(s.mentee_feedback),
+        "completion_sent": s.completion_sent,
+    }
+
+
+def _session(doc: dict[str, Any]) -> Session:
+    plan = Plan(doc["starts_at"], doc["duration_minutes"], SessionFormat(doc["format"]),
+                doc["location"], doc["video_link"], doc["agenda"])
+    return Session(
+        session_id=doc["_id"], tenant_id=doc["tenant_id"], cohort_id=doc["cohort_id"],
+        pair_id=doc["pair_id"], mentor_id=doc["mentor_id"], mentee_id=doc["mentee_id"],
+        sequence=doc["sequence"], plan=plan, revision=doc["revision"],
+        status=SessionStatus(doc["status"]), held_at=doc["held_at"],
+        cancelled_at=doc["cancelled_at"],
+        cancelled_by=CancelledBy(doc["cancelled_by"]) if doc["cancelled_by"] else None,
+        cancel_reason=(CancellationReason(doc["cancel_reason"]) if doc["cancel_reason"]
+                       else None),
+        mentor_feedback=_feedback(doc["mentor_feedback"]),
+        mentee_feedback=_feedback(doc["mentee_feedback"]),
+        completion_sent=doc["completion_sent"],
+    )

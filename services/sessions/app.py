@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from fastapi import FastAPI
 
-from services.runtime.body_limit import BodyLimit
+from services.runtime.body_limit import limit_request_bodies
 from services.runtime.service import Service
 from services.runtime.settings import ServiceSettings
 from services.sessions import consumers
@@ -43,7 +43,7 @@ def build(settings: ServiceSettings | None = None) -> Sessions:
     service.on_startup(deadlines.start)
     service.on_shutdown(deadlines.stop)
     app = service.http_app(routes(commands), title=TITLE)
-    app.add_middleware(BodyLimit, max_bytes=cfg.max_body_bytes)
+    limit_request_bodies(app, cfg.max_body_bytes)
     return Sessions(cfg, service, store, commands, app)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uvicorn
 
+from services.runtime.driver_logs import keep_documents_out_of_logs
 from services.runtime.log import configure_logging
 from services.sessions.app import create_app
 from services.sessions.settings import SessionsSettings
@@ -12,6 +13,7 @@ from services.sessions.settings import SessionsSettings
 def main() -> None:
     settings = SessionsSettings.load()
     configure_logging(settings.service_name, settings.log_level, settings.log_json)
+    keep_documents_out_of_logs()
     uvicorn.run(create_app(settings), host=settings.http_host, port=settings.http_port,
                 log_config=None)
 

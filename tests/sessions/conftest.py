@@ -152,6 +152,7 @@ class SessionsHarness(Tokens):
         """The first ``count`` sessions events of the cohort, read with a plain consumer."""
         records = await read_topic(self.bootstrap, SESSIONS, count=count,
                                    keep=of_cohort(cohort_id or self.cohort_id))
+        assert len(records) >= count, f"only {len(records)} of {count} events arrived"
         return decoded(records)
 
     async def outbox_drained(self) -> None:

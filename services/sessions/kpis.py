@@ -1,23 +1,34 @@
-"""Programme KPIs, computed by the database: two aggregation pipelines, not a load into Python.
+"""Programme KPIs from counters the database maintains, not from a pass over every session.
 
-One pipeline groups the mentorships (counts by status, cross-department share, how many keep
-pace with the session target), the other the sessions (counts by status, average rating per
-side, the topics each side learned most). Both take the same ``$match`` — one cohort, or the
-whole business unit — so cohort and business-unit figures mean exactly the same thing.
-SecantusDB and MongoDB both run every stage used here (``$match``, ``$group``, ``$facet``,
-``$unwind``, ``$sort``, ``$limit``; ``$cond``, ``$min``, ``$floor``, ``$subtract`` on dates).
+Each mentorship and each session counts towards its cohort's figures: how many, in which state,
+the ratings given, the topics learned (:func:`figures_of_mentorship`, :func:`figures_of_session`).
+The store writes the change in those figures with every change of a document, in the same
+transaction (``$inc`` on counter documents), so the counters always agree with the documents. A
+KPI read then sums a few counter documents (``$group``) and counts the active mentorships that
+keep pace with the target — the one figure that depends on today's date. :func:`recount`
+computes the same figures from the documents themselves: the benchmark's baseline, and the
+check that the counters are right.
+
+Why counters: the embedded SecantusDB answers any pass over 50,000 sessions in seconds and an
+aggregation pipeline over them more slowly than loading them into Python
+(``benchmarks/sessions_kpis.py``), while counter documents are read by key.
 """
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel, Field
 
-from services.sessions.domain import MentorshipStatus, SessionStatus
+from services.sessions.domain import Mentorship, MentorshipStatus, Session, SessionStatus
 
 TOP_TOPICS = 10
+Figures = Counter[tuple[str, ...]]
+"""``("mentorships", "active") → 1``, ``("ratings", "mentee_sum") → 9``,
+``("learned", "mentee", "genai") → 2``…"""
 
 
 class MentorshipFigures(BaseModel):
@@ -71,100 +82,101 @@ class Kpis(BaseModel):
     learned_topics: LearnedTopics
 
 
-def _count(condition: dict[str, Any]) -> dict[str, Any]:
-    return {"$sum": {"$cond": [condition, 1, 0]}}
+_SESSION_STATE = {SessionStatus.SCHEDULED: "upcoming", SessionStatus.HELD: "held",
+                  SessionStatus.CANCELLED: "cancelled"}
 
 
-def _is(path: str, value: Any) -> dict[str, Any]:
-    return {"$eq": [path, value]}
+def figures_of_mentorship(m: Mentorship) -> Figures:
+    figures: Figures = Counter({("mentorships", "confirmed"): 1,
+                                ("mentorships", m.status.value): 1})
+    if m.cross_department is not None:
+        figures[("mentorships", "known")] += 1
+        figures[("mentorships", "cross")] += int(m.cross_department)
+    return figures
 
 
-def mentorship_pipeline(match: dict[str, Any], now: datetime, cadence: timedelta
-                        ) -> list[dict[str, Any]]:
-    cadence_ms = cadence.total_seconds() * 1000
-    due = {"$min": ["$session_target",
-                    {"$floor": {"$divide": [{"$subtract": [now, "$confirmed_at"]}, cadence_ms]}}]}
-    return [
-        {"$match": match},
-        {"$group": {
-            "_id": None,
-            "confirmed": {"$sum": 1},
-            "active": _count(_is("$status", MentorshipStatus.ACTIVE.value)),
-            "completed": _count(_is("$status", MentorshipStatus.COMPLETED.value)),
-            "ended_early": _count(_is("$status", MentorshipStatus.ENDED_EARLY.value)),
-            "on_track": _count({"$and": [_is("$status", MentorshipStatus.ACTIVE.value),
-                                         {"$gte": ["$sessions_held", due]}]}),
-            "cross": _count(_is("$cross_department", True)),
-            "known": _count({"$in": ["$cross_department", [True, False]]}),
-        }},
-    ]
+def figures_of_session(s: Session) -> Figures:
+    figures: Figures = Counter({("sessions", "scheduled"): 1,
+                                ("sessions", _SESSION_STATE[s.status]): 1})
+    for side, feedback in (("mentor", s.mentor_feedback), ("mentee", s.mentee_feedback)):
+        if feedback is None:
+            continue
+        figures[("ratings", f"{side}_sum")] += feedback.rating
+        figures[("ratings", f"{side}_count")] += 1
+        if feedback.learned_something:
+            for topic in feedback.topics:
+                figures[("learned", side, topic)] += 1
+    return figures
 
 
-def _learned(side: str) -> list[dict[str, Any]]:
-    topics = f"${side}_feedback.topics"
-    return [
-        {"$match": {f"{side}_feedback.learned_something": True}},
-        {"$unwind": topics},
-        {"$group": {"_id": topics, "sessions": {"$sum": 1}}},
-        {"$sort": {"sessions": -1, "_id": 1}},
-        {"$limit": TOP_TOPICS},
-    ]
+def change(before: Figures, after: Figures) -> Figures:
+    """``after - before``, keeping decrements (``Counter`` subtraction drops them)."""
+    return Counter({k: after[k] - before[k] for k in before.keys() | after.keys()
+                    if after[k] != before[k]})
 
 
-def session_pipeline(match: dict[str, Any]) -> list[dict[str, Any]]:
-    return [
-        {"$match": match},
-        {"$facet": {
-            "counts": [{"$group": {
-                "_id": None,
-                "scheduled": {"$sum": 1},
-                "upcoming": _count(_is("$status", SessionStatus.SCHEDULED.value)),
-                "held": _count(_is("$status", SessionStatus.HELD.value)),
-                "cancelled": _count(_is("$status", SessionStatus.CANCELLED.value)),
-                "mentor": {"$avg": "$mentor_feedback.rating"},
-                "mentee": {"$avg": "$mentee_feedback.rating"},
-                "mentor_feedback": _count({"$gt": ["$mentor_feedback.rating", 0]}),
-                "mentee_feedback": _count({"$gt": ["$mentee_feedback.rating", 0]}),
-            }}],
-            "by_mentees": _learned("mentee"),
-            "by_mentors": _learned("mentor"),
-        }},
-    ]
+def on_track_query(now: datetime, cadence: timedelta, max_target: int) -> dict[str, Any]:
+    """Active mentorships whose held sessions keep pace: held >= min(target, cadences since
+    confirmation), i.e. held >= target, or confirmed within the last held + 1 cadences."""
+    return {"status": MentorshipStatus.ACTIVE.value, "$or": [
+        {"$expr": {"$gte": ["$sessions_held", "$session_target"]}},
+        *({"sessions_held": held, "confirmed_at": {"$gt": now - (held + 1) * cadence}}
+          for held in range(max_target)),
+    ]}
 
 
 def _share(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
 
 
-def _mean(value: float | None) -> float | None:
-    return None if value is None else round(value, 3)
+def _mean(total: int, count: int) -> float | None:
+    return round(total / count, 3) if count else None
 
 
-def kpis_of(business_unit: str, cohort_id: str | None, now: datetime,
-            mentorships: dict[str, Any] | None, sessions: dict[str, Any]) -> Kpis:
-    """The figures from the two pipelines' single result documents."""
-    m = mentorships or {}
-    confirmed, active = m.get("confirmed", 0), m.get("active", 0)
-    counts = (sessions.get("counts") or [{}])[0]
+def kpis_of(business_unit: str, cohort_id: str | None, now: datetime, counted: Figures,
+            on_track: int, learned: dict[str, list[tuple[str, int]]]) -> Kpis:
+    """The figures from summed counters, the on-track count and each side's top topics."""
+    def n(*key: str) -> int:
+        return counted[key]
+
     return Kpis(
         business_unit=business_unit, cohort_id=cohort_id, as_of=now,
         mentorships=MentorshipFigures(
-            confirmed=confirmed, active=active, completed=m.get("completed", 0),
-            ended_early=m.get("ended_early", 0), on_track=m.get("on_track", 0),
-            on_track_share=_share(m.get("on_track", 0), active),
-            completion_rate=_share(m.get("completed", 0), confirmed),
-            cross_department_share=_share(m.get("cross", 0), m.get("known", 0)),
+            confirmed=n("mentorships", "confirmed"), active=n("mentorships", "active"),
+            completed=n("mentorships", "completed"), ended_early=n("mentorships", "ended_early"),
+            on_track=on_track, on_track_share=_share(on_track, n("mentorships", "active")),
+            completion_rate=_share(n("mentorships", "completed"), n("mentorships", "confirmed")),
+            cross_department_share=_share(n("mentorships", "cross"), n("mentorships", "known")),
         ),
-        sessions=SessionFigures(scheduled=counts.get("scheduled", 0),
-                                upcoming=counts.get("upcoming", 0), held=counts.get("held", 0),
-                                cancelled=counts.get("cancelled", 0)),
+        sessions=SessionFigures(scheduled=n("sessions", "scheduled"),
+                                upcoming=n("sessions", "upcoming"), held=n("sessions", "held"),
+                                cancelled=n("sessions", "cancelled")),
         average_rating=RatingFigures(
-            mentor=_mean(counts.get("mentor")), mentee=_mean(counts.get("mentee")),
-            mentor_feedback=counts.get("mentor_feedback", 0),
-            mentee_feedback=counts.get("mentee_feedback", 0)),
+            mentor=_mean(n("ratings", "mentor_sum"), n("ratings", "mentor_count")),
+            mentee=_mean(n("ratings", "mentee_sum"), n("ratings", "mentee_count")),
+            mentor_feedback=n("ratings", "mentor_count"),
+            mentee_feedback=n("ratings", "mentee_count")),
         learned_topics=LearnedTopics(
-            by_mentees=[TopicCount(topic=t["_id"], sessions=t["sessions"])
-                        for t in sessions.get("by_mentees", [])],
-            by_mentors=[TopicCount(topic=t["_id"], sessions=t["sessions"])
-                        for t in sessions.get("by_mentors", [])]),
+            by_mentees=[TopicCount(topic=t, sessions=c) for t, c in learned.get("mentee", [])],
+            by_mentors=[TopicCount(topic=t, sessions=c) for t, c in learned.get("mentor", [])]),
     )
+
+
+def top_topics(counted: Figures, side: str) -> list[tuple[str, int]]:
+    ranked = [(key[2], n) for key, n in counted.items() if key[:2] == ("learned", side) and n]
+    return sorted(ranked, key=lambda tn: (-tn[1], tn[0]))[:TOP_TOPICS]
+
+
+def recount(business_unit: str, cohort_id: str | None, now: datetime, cadence: timedelta,
+            mentorships: Iterable[Mentorship], sessions: Iterable[Session]) -> Kpis:
+    """The same KPIs from the documents themselves: slow, for the baseline and for checks."""
+    counted: Figures = Counter()
+    on_track = 0
+    for m in mentorships:
+        counted += figures_of_mentorship(m)
+        due = min(m.session_target, (now - m.confirmed_at) // cadence)
+        on_track += m.status is MentorshipStatus.ACTIVE and m.sessions_held >= due
+    for s in sessions:
+        counted += figures_of_session(s)
+    return kpis_of(business_unit, cohort_id, now, counted, on_track,
+                   {side: top_topics(counted, side) for side in ("mentor", "mentee")})

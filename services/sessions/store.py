@@ -11,6 +11,7 @@ or a mentorship can carry one by accident, and erasure is one delete.
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -20,7 +21,9 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from contracts.enrolment import Role
 from contracts.sessions import CancellationReason, CancelledBy, SessionFormat
 from services.runtime.mongo import Database
+from services.sessions.counters import KpiCounters, shard_of
 from services.sessions.domain import (
+    MAX_SESSION_TARGET,
     Cohort,
     Feedback,
     Mentorship,
@@ -29,7 +32,14 @@ from services.sessions.domain import (
     Session,
     SessionStatus,
 )
-from services.sessions.kpis import Kpis, kpis_of, mentorship_pipeline, session_pipeline
+from services.sessions.kpis import (
+    Figures,
+    Kpis,
+    change,
+    figures_of_mentorship,
+    figures_of_session,
+    on_track_query,
+)
 
 Db = AsyncClientSession | None
 
@@ -41,12 +51,15 @@ class SessionsStore:
         self.mentorships = db["mentorships"]
         self.sessions = db["sessions"]
         self.notes = db["notes"]
+        self.counters = KpiCounters(db)
 
     async def ensure_indexes(self) -> None:
         for role in ("mentor_id", "mentee_id"):
             await self.mentorships.create_index([("tenant_id", ASCENDING), (role, ASCENDING)])
         await self.mentorships.create_index([("tenant_id", ASCENDING), ("cohort_id", ASCENDING),
-                                             ("status", ASCENDING)])
+                                             ("status", ASCENDING), ("sessions_held", ASCENDING),
+                                             ("confirmed_at", ASCENDING)])
+        await self.counters.ensure_indexes()
         await self.sessions.create_index([("tenant_id", ASCENDING), ("cohort_id", ASCENDING),
                                           ("status", ASCENDING)])
         await self.sessions.create_index([("pair_id", ASCENDING), ("sequence", ASCENDING)])
@@ -110,16 +123,23 @@ class SessionsStore:
     async def add_mentorship(self, m: Mentorship, session: Db) -> bool:
         """Insert unless it exists: a second PairConfirmed for the pair changes nothing."""
         result = await self.mentorships.update_one(
-            {"_id": m.pair_id}, {"$setOnInsert": _mentorship_doc(m)}, upsert=True,
+            {"_id": m.pair_id}, {"$setOnInsert": mentorship_document(m)}, upsert=True,
             session=session)
-        return result.upserted_id is not None
+        if result.upserted_id is None:
+            return False
+        await self.counters.count({shard_of(m): figures_of_mentorship(m)}, session)
+        return True
 
     async def save_mentorship(self, m: Mentorship, session: Db) -> None:
         """Every change to a pair's sessions saves its mentorship: two concurrent changes of
         one pair then conflict, and the second re-runs seeing the first (no racing overlap)."""
+        before = await self.mentorships.find_one({"_id": m.pair_id, "tenant_id": m.tenant_id},
+                                                 session=session)
         await self.mentorships.update_one(
             {"_id": m.pair_id, "tenant_id": m.tenant_id},
-            {"$set": _mentorship_doc(m), "$inc": {"writes": 1}}, session=session)
+            {"$set": mentorship_document(m), "$inc": {"writes": 1}}, session=session)
+        was = figures_of_mentorship(_mentorship(before)) if before else Counter()
+        await self.counters.count({shard_of(m): change(was, figures_of_mentorship(m))}, session)
 
     async def mentorship(self, tenant_id: str, pair_id: str, session: Db = None
                          ) -> Mentorship | None:
@@ -157,10 +177,21 @@ class SessionsStore:
 
     # sessions ------------------------------------------------------------------------------
     async def save_sessions(self, sessions: list[Session], session: Db) -> None:
-        if sessions:
-            await self.sessions.bulk_write(
-                [UpdateOne({"_id": s.session_id}, {"$set": _session_doc(s)}, upsert=True)
-                 for s in sessions], session=session)
+        if not sessions:
+            return
+        ids = [s.session_id for s in sessions]
+        before = {d["_id"]: figures_of_session(_session(d))
+                  async for d in self.sessions.find({"_id": {"$in": ids}}, session=session)}
+        await self.sessions.bulk_write(
+            [UpdateOne({"_id": s.session_id}, {"$set": session_document(s)}, upsert=True)
+             for s in sessions], session=session)
+        changes: dict[tuple[str, str, int], Figures] = {}
+        for s in sessions:
+            shard = changes.setdefault(shard_of(s), Counter())
+            for key, n in change(before.get(s.session_id, Counter()),
+                                 figures_of_session(s)).items():
+                shard[key] += n
+        await self.counters.count(changes, session)
 
     async def session(self, tenant_id: str, session_id: str, session: Db = None
                       ) -> Session | None:
@@ -174,6 +205,11 @@ class SessionsStore:
         if statuses:
             query["status"] = {"$in": [s.value for s in statuses]}
         cursor = self.sessions.find(query, session=session).sort("sequence", ASCENDING)
+        return [_session(d) async for d in cursor]
+
+    async def sessions_of_cohort(self, tenant_id: str, cohort_id: str) -> list[Session]:
+        """Every session of a cohort: for recounting its KPIs, never for serving them."""
+        cursor = self.sessions.find({"tenant_id": tenant_id, "cohort_id": cohort_id})
         return [_session(d) async for d in cursor]
 
     async def lapsed_feedback(self, held_before: datetime, limit: int, session: Db
@@ -218,16 +254,11 @@ class SessionsStore:
     # KPIs ----------------------------------------------------------------------------------
     async def kpis(self, tenant_id: str, cohort_id: str | None, now: datetime,
                    cadence: timedelta) -> Kpis:
-        match = {"tenant_id": tenant_id, **({"cohort_id": cohort_id} if cohort_id else {})}
-        mentorships = await _first(self.mentorships, mentorship_pipeline(match, now, cadence))
-        sessions = await _first(self.sessions, session_pipeline(match))
-        return kpis_of(tenant_id, cohort_id, now, mentorships, sessions or {})
-
-
-async def _first(collection: Any, pipeline: list[dict[str, Any]]) -> dict[str, Any] | None:
-    async for doc in await collection.aggregate(pipeline):
-        return dict(doc)
-    return None
+        """The maintained counters, and who is on track today; cohort or business unit."""
+        on_track = await self.mentorships.count_documents({
+            "tenant_id": tenant_id, **({"cohort_id": cohort_id} if cohort_id else {}),
+            **on_track_query(now, cadence, MAX_SESSION_TARGET)})
+        return await self.counters.kpis(tenant_id, cohort_id, now, on_track)
 
 
 def _cohort_key(tenant_id: str, cohort_id: str) -> str:
@@ -238,7 +269,7 @@ def _person_key(tenant_id: str, cohort_id: str, participant_id: str) -> str:
     return f"{tenant_id}/{cohort_id}/{participant_id}"
 
 
-def _mentorship_doc(m: Mentorship) -> dict[str, Any]:
+def mentorship_document(m: Mentorship) -> dict[str, Any]:
     return {
         "tenant_id": m.tenant_id, "cohort_id": m.cohort_id, "mentor_id": m.mentor_id,
         "mentee_id": m.mentee_id, "confirmed_at": m.confirmed_at,
@@ -275,7 +306,7 @@ def _feedback(doc: dict[str, Any] | None) -> Feedback | None:
                     doc["given_at"])
 
 
-def _session_doc(s: Session) -> dict[str, Any]:
+def session_document(s: Session) -> dict[str, Any]:
     p = s.plan
     return {
         "tenant_id": s.tenant_id, "cohort_id": s.cohort_id, "pair_id": s.pair_id,

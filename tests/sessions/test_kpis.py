@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 
+from services.sessions.kpis import Kpis, recount
 from tests.harness import BU_INSURANCE, eventually
 from tests.sessions.conftest import SessionsHarness
 from tests.sessions.test_scheduling import problem_of
@@ -22,6 +23,15 @@ async def held_with_feedback(h: SessionsHarness, pair_id: str, mentor: str, ment
         given = await h.feedback(session["session_id"], who, rating=rating, learned=learned,
                                  topics=topics)
         assert given.status_code == 201, given.text
+
+
+async def counted_as_recounted(h: SessionsHarness, kpis: dict[str, object]) -> None:
+    """The maintained counters agree with the figures recomputed from every document."""
+    store = h.sessions.store
+    recounted = recount("bu-retail", h.cohort_id, h.clock.now, h.sessions.commands.cadence,
+                        await store.mentorships_of("bu-retail", cohort_id=h.cohort_id),
+                        await store.sessions_of_cohort("bu-retail", h.cohort_id))
+    assert Kpis.model_validate(kpis) == recounted
 
 
 async def test_cohort_and_business_unit_kpis_count_what_happened(harness: SessionsHarness):
@@ -68,9 +78,12 @@ async def test_cohort_and_business_unit_kpis_count_what_happened(harness: Sessio
                        {"topic": "prompting", "sessions": 1}],
         "by_mentors": [{"topic": "negotiation", "sessions": 1}]}
 
+    await counted_as_recounted(h, kpis)
+
     h.clock.advance(timedelta(days=31))  # one cadence: one held session is due by now
     later = (await h.http.get(f"/cohorts/{h.cohort_id}/kpis", headers=h.admin())).json()
     assert (later["mentorships"]["on_track"], later["mentorships"]["on_track_share"]) == (1, 0.5)
+    await counted_as_recounted(h, later)
 
     other_cohort = await h.open_cohort(f"{h.cohort_id}-b")
     await h.mentorship(other_cohort, mentor="m9", mentee="e9")

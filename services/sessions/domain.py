@@ -37,8 +37,6 @@ MAX_AHEAD = timedelta(days=366)
 MAX_SESSIONS = 100
 """Sessions one mentorship may ever schedule (cancelled ones included): bounds every list."""
 DEFAULT_SESSION_TARGET: int = CohortOpened.model_fields["session_target"].default
-MAX_SESSION_TARGET = 52
-"""The largest target ``CohortOpened.session_target`` allows."""
 WITHDRAWN = "participant_withdrawn"
 """The reason code of a mentorship ended because one of its members withdrew."""
 

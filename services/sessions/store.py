@@ -19,16 +19,18 @@ from pymongo import ASCENDING, UpdateOne
 from pymongo.asynchronous.client_session import AsyncClientSession
 
 from contracts.enrolment import Role
-from contracts.sessions import CancellationReason, CancelledBy, SessionFormat
 from services.runtime.mongo import Database
 from services.sessions.counters import KpiCounters, shard_of
+from services.sessions.documents import (
+    mentorship_document,
+    mentorship_of,
+    session_document,
+    session_of,
+)
 from services.sessions.domain import (
-    MAX_SESSION_TARGET,
     Cohort,
-    Feedback,
     Mentorship,
     MentorshipStatus,
-    Plan,
     Session,
     SessionStatus,
 )
@@ -57,8 +59,7 @@ class SessionsStore:
         for role in ("mentor_id", "mentee_id"):
             await self.mentorships.create_index([("tenant_id", ASCENDING), (role, ASCENDING)])
         await self.mentorships.create_index([("tenant_id", ASCENDING), ("cohort_id", ASCENDING),
-                                             ("status", ASCENDING), ("sessions_held", ASCENDING),
-                                             ("confirmed_at", ASCENDING)])
+                                             ("status", ASCENDING)])
         await self.counters.ensure_indexes()
         await self.sessions.create_index([("tenant_id", ASCENDING), ("cohort_id", ASCENDING),
                                           ("status", ASCENDING)])
@@ -138,14 +139,14 @@ class SessionsStore:
         await self.mentorships.update_one(
             {"_id": m.pair_id, "tenant_id": m.tenant_id},
             {"$set": mentorship_document(m), "$inc": {"writes": 1}}, session=session)
-        was = figures_of_mentorship(_mentorship(before)) if before else Counter()
+        was = figures_of_mentorship(mentorship_of(before)) if before else Counter()
         await self.counters.count({shard_of(m): change(was, figures_of_mentorship(m))}, session)
 
     async def mentorship(self, tenant_id: str, pair_id: str, session: Db = None
                          ) -> Mentorship | None:
         doc = await self.mentorships.find_one({"_id": pair_id, "tenant_id": tenant_id},
                                               session=session)
-        return _mentorship(doc) if doc else None
+        return mentorship_of(doc) if doc else None
 
     async def mentorships_of(self, tenant_id: str, *, cohort_id: str | None = None,
                              participant_id: str | None = None,
@@ -159,7 +160,7 @@ class SessionsStore:
         if statuses:
             query["status"] = {"$in": [s.value for s in statuses]}
         cursor = self.mentorships.find(query, session=session).sort("_id", ASCENDING)
-        return [_mentorship(d) async for d in cursor]
+        return [mentorship_of(d) async for d in cursor]
 
     async def mentorships_with(self, people: list[tuple[str, str, str]], session: Db
                                ) -> list[Mentorship]:
@@ -173,14 +174,14 @@ class SessionsStore:
             {"tenant_id": t, "cohort_id": c,
              "$or": [{"mentor_id": {"$in": sorted(ids)}}, {"mentee_id": {"$in": sorted(ids)}}]}
             for (t, c), ids in by_cohort.items()]}
-        return [_mentorship(d) async for d in self.mentorships.find(query, session=session)]
+        return [mentorship_of(d) async for d in self.mentorships.find(query, session=session)]
 
     # sessions ------------------------------------------------------------------------------
     async def save_sessions(self, sessions: list[Session], session: Db) -> None:
         if not sessions:
             return
         ids = [s.session_id for s in sessions]
-        before = {d["_id"]: figures_of_session(_session(d))
+        before = {d["_id"]: figures_of_session(session_of(d))
                   async for d in self.sessions.find({"_id": {"$in": ids}}, session=session)}
         await self.sessions.bulk_write(
             [UpdateOne({"_id": s.session_id}, {"$set": session_document(s)}, upsert=True)
@@ -197,7 +198,7 @@ class SessionsStore:
                       ) -> Session | None:
         doc = await self.sessions.find_one({"_id": session_id, "tenant_id": tenant_id},
                                            session=session)
-        return _session(doc) if doc else None
+        return session_of(doc) if doc else None
 
     async def sessions_of(self, m: Mentorship, session: Db = None,
                           statuses: tuple[SessionStatus, ...] = ()) -> list[Session]:
@@ -205,12 +206,12 @@ class SessionsStore:
         if statuses:
             query["status"] = {"$in": [s.value for s in statuses]}
         cursor = self.sessions.find(query, session=session).sort("sequence", ASCENDING)
-        return [_session(d) async for d in cursor]
+        return [session_of(d) async for d in cursor]
 
     async def sessions_of_cohort(self, tenant_id: str, cohort_id: str) -> list[Session]:
         """Every session of a cohort: for recounting its KPIs, never for serving them."""
         cursor = self.sessions.find({"tenant_id": tenant_id, "cohort_id": cohort_id})
-        return [_session(d) async for d in cursor]
+        return [session_of(d) async for d in cursor]
 
     async def lapsed_feedback(self, held_before: datetime, limit: int, session: Db
                               ) -> list[Session]:
@@ -218,7 +219,7 @@ class SessionsStore:
         query = {"status": SessionStatus.HELD.value, "completion_sent": False,
                  "held_at": {"$lte": held_before}}
         cursor = self.sessions.find(query, session=session).sort("held_at", ASCENDING)
-        return [_session(d) async for d in cursor.limit(limit)]
+        return [session_of(d) async for d in cursor.limit(limit)]
 
     async def erase_details(self, mentorships: list[Mentorship], session: Db) -> None:
         """The members' own words about their sessions (place, link, agenda) go."""
@@ -257,7 +258,7 @@ class SessionsStore:
         """The maintained counters, and who is on track today; cohort or business unit."""
         on_track = await self.mentorships.count_documents({
             "tenant_id": tenant_id, **({"cohort_id": cohort_id} if cohort_id else {}),
-            **on_track_query(now, cadence, MAX_SESSION_TARGET)})
+            **on_track_query(now, cadence)})
         return await self.counters.kpis(tenant_id, cohort_id, now, on_track)
 
 
@@ -267,75 +268,3 @@ def _cohort_key(tenant_id: str, cohort_id: str) -> str:
 
 def _person_key(tenant_id: str, cohort_id: str, participant_id: str) -> str:
     return f"{tenant_id}/{cohort_id}/{participant_id}"
-
-
-def mentorship_document(m: Mentorship) -> dict[str, Any]:
-    return {
-        "tenant_id": m.tenant_id, "cohort_id": m.cohort_id, "mentor_id": m.mentor_id,
-        "mentee_id": m.mentee_id, "confirmed_at": m.confirmed_at,
-        "session_target": m.session_target, "status": m.status.value,
-        "sessions_planned": m.sessions_planned, "sessions_held": m.sessions_held,
-        "ended_at": m.ended_at, "end_reason": m.end_reason, "ended_by": m.ended_by,
-        "departments": m.departments, "cross_department": m.cross_department,
-    }
-
-
-def _mentorship(doc: dict[str, Any]) -> Mentorship:
-    return Mentorship(
-        pair_id=doc["_id"], tenant_id=doc["tenant_id"], cohort_id=doc["cohort_id"],
-        mentor_id=doc["mentor_id"], mentee_id=doc["mentee_id"],
-        confirmed_at=doc["confirmed_at"], session_target=doc["session_target"],
-        status=MentorshipStatus(doc["status"]), sessions_planned=doc["sessions_planned"],
-        sessions_held=doc["sessions_held"], ended_at=doc["ended_at"],
-        end_reason=doc["end_reason"], ended_by=doc["ended_by"],
-        departments=dict(doc.get("departments") or {}),
-    )
-
-
-def _feedback_doc(f: Feedback | None) -> dict[str, Any] | None:
-    if f is None:
-        return None
-    return {"rating": f.rating, "learned_something": f.learned_something,
-            "topics": list(f.topics), "given_at": f.given_at}
-
-
-def _feedback(doc: dict[str, Any] | None) -> Feedback | None:
-    if doc is None:
-        return None
-    return Feedback(doc["rating"], doc["learned_something"], tuple(doc["topics"]),
-                    doc["given_at"])
-
-
-def session_document(s: Session) -> dict[str, Any]:
-    p = s.plan
-    return {
-        "tenant_id": s.tenant_id, "cohort_id": s.cohort_id, "pair_id": s.pair_id,
-        "mentor_id": s.mentor_id, "mentee_id": s.mentee_id, "sequence": s.sequence,
-        "revision": s.revision, "status": s.status.value, "starts_at": p.starts_at,
-        "ends_at": p.ends_at, "duration_minutes": p.duration_minutes, "format": p.format.value,
-        "location": p.location, "video_link": p.video_link, "agenda": p.agenda,
-        "held_at": s.held_at, "cancelled_at": s.cancelled_at,
-        "cancelled_by": s.cancelled_by.value if s.cancelled_by else None,
-        "cancel_reason": s.cancel_reason.value if s.cancel_reason else None,
-        "mentor_feedback": _feedback_doc(s.mentor_feedback),
-        "mentee_feedback": _feedback_doc(s.mentee_feedback),
-        "completion_sent": s.completion_sent,
-    }
-
-
-def _session(doc: dict[str, Any]) -> Session:
-    plan = Plan(doc["starts_at"], doc["duration_minutes"], SessionFormat(doc["format"]),
-                doc["location"], doc["video_link"], doc["agenda"])
-    return Session(
-        session_id=doc["_id"], tenant_id=doc["tenant_id"], cohort_id=doc["cohort_id"],
-        pair_id=doc["pair_id"], mentor_id=doc["mentor_id"], mentee_id=doc["mentee_id"],
-        sequence=doc["sequence"], plan=plan, revision=doc["revision"],
-        status=SessionStatus(doc["status"]), held_at=doc["held_at"],
-        cancelled_at=doc["cancelled_at"],
-        cancelled_by=CancelledBy(doc["cancelled_by"]) if doc["cancelled_by"] else None,
-        cancel_reason=(CancellationReason(doc["cancel_reason"]) if doc["cancel_reason"]
-                       else None),
-        mentor_feedback=_feedback(doc["mentor_feedback"]),
-        mentee_feedback=_feedback(doc["mentee_feedback"]),
-        completion_sent=doc["completion_sent"],
-    )

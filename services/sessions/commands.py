@@ -177,8 +177,7 @@ class SessionsCommands:
         async def work(uow: UnitOfWork) -> tuple[Feedback, str | None]:
             feedback = Feedback(rating, learned_something, covered, self.clock())
             s, m = await self._own_session(uow, tenant_id, session_id, participant_id)
-            if m.end_reason == WITHDRAWN and m.ended_by == participant_id:
-                raise Conflict("participant-withdrawn", "you have left this cohort")
+            await self._check_still_enrolled(uow, m, participant_id)
             role = m.member_role(participant_id)
             completed = s.give_feedback(role, feedback, self.feedback_window)
             if completed:
@@ -307,6 +306,16 @@ class SessionsCommands:
         m = await self.mentorship(tenant_id, s.pair_id, reader=participant_id, admin=False,
                                   uow=uow)
         return s, m
+
+    async def _check_still_enrolled(self, uow: UnitOfWork, m: Mentorship,
+                                    participant_id: str) -> None:
+        """Someone who left the cohort after this mentorship began gives no more feedback:
+        their words were erased and must not come back."""
+        person = (await self.store.people_of(m.tenant_id, m.cohort_id, [participant_id],
+                                             uow.session)).get(participant_id, {})
+        withdrawn_at = person.get("withdrawn_at")
+        if withdrawn_at is not None and withdrawn_at >= m.confirmed_at:
+            raise Conflict("participant-withdrawn", "you have left this cohort")
 
     async def _save(self, uow: UnitOfWork, m: Mentorship, sessions: list[Session]) -> None:
         await self.store.save_sessions(sessions, uow.session)

@@ -111,3 +111,24 @@ async def test_withdrawing_from_one_cohort_leaves_the_persons_mentorships_in_eve
         assert [type(e) for e in events] == [SessionScheduled] * (before + 1)
         last = events[-1]
         assert isinstance(last, SessionScheduled) and last.session_id == sentinel["session_id"]
+
+
+async def test_someone_who_left_after_completing_gives_no_more_feedback(
+    harness: SessionsHarness,
+):
+    h = harness
+    await h.open_cohort(session_target=1)
+    pair_id = await h.mentorship()
+    session = await h.schedule(pair_id)
+    await h.held(session["session_id"])
+    await h.announce(h.withdrawal(MENTEE))
+
+    async def recorded() -> bool:
+        people = await h.sessions.store.people_of(BU_RETAIL, h.cohort_id, [MENTEE], None)
+        return "withdrawn_at" in people.get(MENTEE, {})
+
+    await eventually(recorded, what="the withdrawal to be recorded")
+    problem_of(await h.feedback(session["session_id"], MENTEE, note="after leaving"), 409,
+               "participant-withdrawn")
+    assert await notes_of(h, h.cohort_id, MENTEE) == []
+    assert (await h.feedback(session["session_id"], MENTOR)).status_code == 201

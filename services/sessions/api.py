@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Query
 
 from services.runtime.auth import Admin, Member, ParticipantOnly, Principal
 from services.runtime.errors import NotFound
@@ -29,6 +29,9 @@ from services.sessions.schemas import (
 )
 
 Id = Annotated[str, Path(min_length=1, max_length=100)]
+Limit = Annotated[int, Query(ge=1, le=500, description="Page size.")]
+After = Annotated[str | None, Query(max_length=100, description="The last pair id of the "
+                                    "previous page.")]
 
 
 def routes(commands: SessionsCommands) -> APIRouter:
@@ -37,9 +40,11 @@ def routes(commands: SessionsCommands) -> APIRouter:
     # programme admins ----------------------------------------------------------------------
 
     @router.get("/cohorts/{cohort_id}/mentorships", response_model=list[MentorshipView])
-    async def list_mentorships(cohort_id: Id, who: Admin,
-                               status: MentorshipStatus | None = None) -> list[MentorshipView]:
-        found = await commands.mentorships(who.business_unit, cohort_id, status)
+    async def list_mentorships(cohort_id: Id, who: Admin, status: MentorshipStatus | None = None,
+                               limit: Limit = 100, after: After = None) -> list[MentorshipView]:
+        """The cohort's mentorships in pair id order; pass the last one's id as ``after``."""
+        found = await commands.mentorships(who.business_unit, cohort_id, status, after=after,
+                                           limit=limit)
         return [MentorshipView.of(m) for m in found]
 
     @router.get("/cohorts/{cohort_id}/kpis", response_model=Kpis)

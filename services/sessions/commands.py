@@ -69,10 +69,12 @@ class SessionsCommands:
         return m
 
     async def mentorships(self, tenant_id: str, cohort_id: str,
-                          status: MentorshipStatus | None) -> list[Mentorship]:
+                          status: MentorshipStatus | None, *, after: str | None = None,
+                          limit: int = 100) -> list[Mentorship]:
         await self.cohort(tenant_id, cohort_id)
         return await self.store.mentorships_of(tenant_id, cohort_id=cohort_id,
-                                               statuses=(status,) if status else ())
+                                               statuses=(status,) if status else (),
+                                               after=after, limit=limit)
 
     async def own_mentorships(self, tenant_id: str, participant_id: str) -> list[Mentorship]:
         return await self.store.mentorships_of(tenant_id, participant_id=participant_id)

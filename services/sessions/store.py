@@ -151,8 +151,12 @@ class SessionsStore:
     async def mentorships_of(self, tenant_id: str, *, cohort_id: str | None = None,
                              participant_id: str | None = None,
                              statuses: tuple[MentorshipStatus, ...] = (),
+                             after: str | None = None, limit: int = 0,
                              session: Db = None) -> list[Mentorship]:
+        """In pair id order; ``after`` and ``limit`` page through a large cohort."""
         query: dict[str, Any] = {"tenant_id": tenant_id}
+        if after is not None:
+            query["_id"] = {"$gt": after}
         if cohort_id is not None:
             query["cohort_id"] = cohort_id
         if participant_id is not None:
@@ -160,7 +164,7 @@ class SessionsStore:
         if statuses:
             query["status"] = {"$in": [s.value for s in statuses]}
         cursor = self.mentorships.find(query, session=session).sort("_id", ASCENDING)
-        return [mentorship_of(d) async for d in cursor]
+        return [mentorship_of(d) async for d in cursor.limit(limit)]
 
     async def mentorships_with(self, people: list[tuple[str, str, str]], session: Db
                                ) -> list[Mentorship]:

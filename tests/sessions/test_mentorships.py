@@ -30,6 +30,12 @@ async def test_admins_list_a_cohorts_mentorships_and_members_their_own(
                       headers=h.admin())
     listed = await h.http.get(f"/cohorts/{h.cohort_id}/mentorships", headers=h.admin())
     assert sorted(m["pair_id"] for m in listed.json()) == sorted([first, second])
+    url = f"/cohorts/{h.cohort_id}/mentorships"
+    page = (await h.http.get(url, params={"limit": 1}, headers=h.admin())).json()
+    rest = (await h.http.get(url, params={"limit": 1, "after": page[0]["pair_id"]},
+                             headers=h.admin())).json()
+    assert [m["pair_id"] for m in page + rest] == sorted([first, second])
+    assert (await h.http.get(url, params={"limit": 501}, headers=h.admin())).status_code == 422
     active = await h.http.get(f"/cohorts/{h.cohort_id}/mentorships?status=active",
                               headers=h.admin())
     assert [m["pair_id"] for m in active.json()] == [first]

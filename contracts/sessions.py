@@ -10,7 +10,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from contracts.base import Event, Identifier, Timestamp
+from contracts.base import RETIRED, RETIRED_NOTE, Event, Identifier, Timestamp
 
 _PRODUCER = "sessions"
 _TENANT = "bu-retail-banking"
@@ -59,7 +59,10 @@ class SessionFeedback(BaseModel):
 
     rating: int = Field(ge=1, le=5, description="Satisfaction, 1 (poor) to 5 (excellent).")
     learned_something: bool = Field(description="Whether this side learned something new.")
-    comment: str | None = Field(None, max_length=1000, description="Optional free-text comment.")
+    comment: str | None = Field(
+        None, max_length=1000, json_schema_extra=RETIRED,
+        description=f"{RETIRED_NOTE} Was an optional free-text comment, which could name or "
+        "describe a person and could never be erased from revmentor.sessions.v1.")
 
 
 class SessionScheduled(Event):
@@ -135,11 +138,7 @@ class SessionCompleted(Event):
                     "pair_id": _PAIR,
                     "held_at": "2025-11-12T16:00:00+01:00",
                     "mentor_feedback": {"rating": 5, "learned_something": True, "comment": None},
-                    "mentee_feedback": {
-                        "rating": 4,
-                        "learned_something": True,
-                        "comment": "Finally understood how our team could use prompt libraries.",
-                    },
+                    "mentee_feedback": {"rating": 4, "learned_something": True},
                 }
             ]
         }

@@ -7,7 +7,7 @@ change that caused it was committed.
 
 Records that belong to one enrolment carry its ``erasure_key`` (``<cohort>/<participant>``), and
 profile records are marked ``personal``: the relay deletes a personal record the moment the
-broker acknowledged it, and a withdrawal deletes the enrolment's sent records at once
+broker acknowledged it, and a withdrawal redacts the enrolment's sent records at once
 (:meth:`UnitOfWork.erase_records_of`) instead of leaving them to the TTL.
 """
 
@@ -27,6 +27,7 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.errors import PyMongoError
 
 from contracts import Envelope, Event, Record, encode
+from contracts.base import filled_retired_fields
 from contracts.profiles import ParticipantProfile, Tombstone, encode_profile, encode_tombstone
 from services.runtime.mongo import TRANSACTION_OPTIONS, Database
 
@@ -42,7 +43,7 @@ class Outgoing:
 
     ``personal``: the record carries personal data (a profile); its outbox document is deleted
     as soon as the broker acknowledged it. ``erasure_key``: the enrolment it belongs to, so a
-    withdrawal can delete its sent records at once (:meth:`UnitOfWork.erase_records_of`).
+    withdrawal can erase its sent records at once (:meth:`UnitOfWork.erase_records_of`).
     """
 
     record: Record | Tombstone
@@ -78,7 +79,14 @@ class UnitOfWork:
 
     def publish(self, event: Event, *, correlation_id: str | None = None,
                 erasure_key: str | None = None) -> Record:
-        """Queue ``event`` for the outbox; it is written when the transaction commits."""
+        """Queue ``event`` for the outbox; it is written when the transaction commits.
+
+        An event that fills a retired field (personal data or free text an append-only topic
+        must never carry, ``contracts.base.RETIRED``) is a programming error: ``ValueError``.
+        """
+        if filled := filled_retired_fields(event):
+            raise ValueError(f"{event.event_type()} fills retired fields {filled}: personal "
+                             "data and free text travel on the profile topic only")
         correlation, causation = self._trace(correlation_id)
         record = encode(event, source=self._source, correlation_id=correlation,
                         causation_id=causation)
@@ -101,18 +109,29 @@ class UnitOfWork:
         return record
 
     async def erase_records_of(self, erasure_key: str) -> None:
-        """Delete the enrolment's outbox records that were sent or parked; those still pending
-        are deleted as soon as the broker acknowledged them."""
+        """Erase what the outbox holds of one enrolment, at once: a sent record loses its value
+        (``redacted_at``; its headers still say what was sent), a parked one is deleted (it
+        must never be replayed), and one still pending is redacted as soon as the broker
+        acknowledged it (``erase_on_ack``)."""
         col = self.db[OUTBOX]
-        docs = await col.find({"erasure_key": erasure_key},
-                              {"sent_at": 1, "parked_at": 1}, session=self.session).to_list()
-        settled = [d["_id"] for d in docs if d.get("sent_at") or d.get("parked_at")]
+        docs = await col.find({"erasure_key": erasure_key}, {"sent_at": 1, "parked_at": 1},
+                              session=self.session).to_list()
+        sent = [d["_id"] for d in docs if d.get("sent_at")]
+        parked = [d["_id"] for d in docs if d.get("parked_at") and not d.get("sent_at")]
         pending = [d["_id"] for d in docs if not (d.get("sent_at") or d.get("parked_at"))]
-        if settled:
-            await col.delete_many({"_id": {"$in": settled}}, session=self.session)
+        if sent:
+            await col.update_many({"_id": {"$in": sent}}, redaction(datetime.now(UTC)),
+                                  session=self.session)
+        if parked:
+            await col.delete_many({"_id": {"$in": parked}}, session=self.session)
         if pending:
             await col.update_many({"_id": {"$in": pending}}, {"$set": {"erase_on_ack": True}},
                                   session=self.session)
+
+
+def redaction(now: datetime) -> dict[str, Any]:
+    """The update that takes a sent record's value (the event) out of the outbox."""
+    return {"$unset": {"value": ""}, "$set": {"redacted_at": now}}
 
 
 class _WriteClock:

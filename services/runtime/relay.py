@@ -31,7 +31,7 @@ from pymongo.errors import DuplicateKeyError, PyMongoError
 from services.runtime.log import get_logger
 from services.runtime.metrics import ServiceMetrics
 from services.runtime.mongo import Database
-from services.runtime.outbox import OUTBOX, PENDING
+from services.runtime.outbox import OUTBOX, PENDING, redaction
 from services.runtime.refusals import TOPIC_MAX_LENGTH, never_accepted, refused_before_sending
 
 LEASES = "outbox_lease"
@@ -260,14 +260,14 @@ class OutboxRelay:
 
 
 def _settle_sent(doc: dict[str, Any], now: datetime) -> list[DeleteOne | UpdateOne]:
-    """A sent record is marked sent, or deleted at once when it holds personal data (a
-    profile) or belongs to an enrolment withdrawn while it was pending (``erase_on_ack``)."""
+    """A sent record is marked sent; deleted at once when it holds personal data (a profile);
+    redacted at once when its enrolment was withdrawn while it was pending (``erase_on_ack``)."""
     if doc.get("personal"):
         return [DeleteOne({"_id": doc["_id"]})]
     ops: list[DeleteOne | UpdateOne] = [
         UpdateOne({"_id": doc["_id"]}, {"$set": {"sent_at": now}})]
     if doc.get("erasure_key") is not None:  # the withdrawal may have flagged it meanwhile
-        ops.append(DeleteOne({"_id": doc["_id"], "erase_on_ack": True}))
+        ops.append(UpdateOne({"_id": doc["_id"], "erase_on_ack": True}, redaction(now)))
     return ops
 
 

@@ -62,29 +62,34 @@ async def test_a_withdrawal_reaches_the_broker_as_a_tombstone_a_key_with_a_null_
         await service.stop()
 
 
-async def test_a_withdrawal_deletes_the_enrolments_sent_records_and_those_pending_on_ack(
+async def test_a_withdrawal_redacts_the_enrolments_sent_records_and_those_pending_on_ack(
     infra: Any, unique: str
 ):
     cohort = f"cohort-{unique}"
-    key = profile_key(cohort, "p-1")
+    key, other = profile_key(cohort, "p-1"), profile_key(cohort, "p-2")
     service = probe_service(infra, f"erasure-{unique}")
     await ensure_topics(service.settings)
     await service.broker.start()
     try:
         async with service.outbox.transaction() as uow:
             uow.publish(example_enrolled(cohort, "p-1"), erasure_key=key)
-            uow.publish(example_enrolled(cohort, "p-2"), erasure_key=profile_key(cohort, "p-2"))
+            uow.publish(example_enrolled(cohort, "p-2"), erasure_key=other)
         await service.relay.drain()
         async with service.outbox.transaction() as uow:
             uow.publish(example_enrolled(cohort, "p-1"), erasure_key=key)  # still pending
         async with service.outbox.transaction() as uow:
             await uow.erase_records_of(key)
-        docs = await service.db[OUTBOX].find({}, {"erasure_key": 1, "erase_on_ack": 1,
-                                                  "_id": 0}).to_list()
-        assert docs == [{"erasure_key": profile_key(cohort, "p-2")},
-                        {"erasure_key": key, "erase_on_ack": True}]
+
+        async def outbox() -> list[tuple[str, bool, bool, bool]]:
+            docs = await service.db[OUTBOX].find().sort("position", 1).to_list()
+            return [(d["erasure_key"], "value" in d, "redacted_at" in d,
+                     d.get("erase_on_ack", False)) for d in docs]
+
+        assert await outbox() == [(key, False, True, False), (other, True, False, False),
+                                  (key, True, False, True)]
         await service.relay.drain()
-        assert await service.db[OUTBOX].distinct("erasure_key") == [profile_key(cohort, "p-2")]
+        assert await outbox() == [(key, False, True, False), (other, True, False, False),
+                                  (key, False, True, True)]
     finally:
         await service.stop()
 

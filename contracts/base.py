@@ -7,9 +7,10 @@ topic are derived from the class, so a name can never drift between producer and
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, ClassVar
+from typing import Annotated, Any, ClassVar
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic.fields import FieldInfo
 
 ID_MAX_LENGTH = 128
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
@@ -39,6 +40,33 @@ ReasonCode = Annotated[
     ),
 ]
 """Why something ended (a withdrawal, a decline, a cancellation), as a code, in every event."""
+
+
+RETIRED: dict[str, Any] = {"deprecated": True}
+"""JSON Schema of a field no producer fills any more, because it would put personal data or free
+text on an append-only topic, out of erasure's reach. It stays in the contract, optional, so
+events published before remain valid; the outbox refuses an event that fills one."""
+RETIRED_NOTE = ("DEPRECATED, never filled: PERSONAL DATA or free text must not reach an "
+                "append-only topic, where no withdrawal could erase it.")
+
+
+def is_retired(field: FieldInfo) -> bool:
+    extra = field.json_schema_extra
+    return isinstance(extra, dict) and extra.get("deprecated") is True
+
+
+def filled_retired_fields(value: BaseModel, path: str = "") -> list[str]:
+    """The retired fields ``value`` (an event, or a model inside one) fills, as dotted paths."""
+    filled: list[str] = []
+    for name, field in type(value).model_fields.items():
+        item = getattr(value, name)
+        where = f"{path}{name}"
+        if is_retired(field) and item not in (None, "", [], {}):
+            filled.append(where)
+        for nested in item if isinstance(item, list | tuple) else [item]:
+            if isinstance(nested, BaseModel):
+                filled.extend(filled_retired_fields(nested, f"{where}."))
+    return filled
 
 
 class Event(BaseModel):

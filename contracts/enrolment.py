@@ -1,8 +1,12 @@
 """Events of the enrolment service: cohorts open and close, participants opt in and out.
 
-``ParticipantEnrolled`` is the only event that carries a person's name and e-mail address: the
-notifications service needs them to send invitations. Every consumer must erase what it kept of a
-participant when it sees ``ParticipantWithdrawn`` (GDPR, see docs/architecture.md).
+They travel on the append-only ``revmentor.enrolment.v1`` and carry pseudonymous ids and the
+attributes matching needs, never a name, an e-mail address or free text. Contact details and the
+goals text of an enrolment are a ``contracts.profiles.ParticipantProfile`` on the compacted
+profile topic instead; ``ParticipantEnrolled.name``, ``email`` and ``goals`` are retired (kept
+optional for the events published before, never filled since). Every consumer must erase what it
+kept of a participant when it sees ``ParticipantWithdrawn`` or the profile's tombstone, whichever
+comes first (GDPR; docs/architecture.md).
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from typing import Annotated
 
 from pydantic import ConfigDict, Field, model_validator
 
-from contracts.base import Event, Identifier, ReasonCode, Timestamp
+from contracts.base import RETIRED, RETIRED_NOTE, Event, Identifier, ReasonCode, Timestamp
 from contracts.policy import (  # re-exported: the policy is part of CohortOpened's contract
     CrossDepartment,
     MatchingMode,
@@ -180,8 +184,6 @@ class ParticipantEnrolled(Event):
                     "cohort_id": "coh-2025-autumn",
                     "participant_id": "p-4f1c9e2a",
                     "role": "mentor",
-                    "name": "Lea Schneider",
-                    "email": "lea.schneider@example.com",
                     "department": "Digital Channels",
                     "manager_id": "e-30817",
                     "manager_chain": ["e-30817", "e-11204", "e-00042"],
@@ -192,7 +194,6 @@ class ParticipantEnrolled(Event):
                     "time_zone": "Europe/Berlin",
                     "utc_offset_hours": 2,
                     "preferred_format": "either",
-                    "goals": "Show how we use AI assistants daily; learn how decisions get made.",
                     "consent_given_at": "2025-09-03T10:15:00+02:00",
                     "enrolled_by": "self",
                 }
@@ -202,16 +203,21 @@ class ParticipantEnrolled(Event):
 
     participant_id: Identifier = Field(description="Stable pseudonymous participant id.")
     role: Role = Field(description="Side of the mentorship the participant enrolled for.")
-    name: str = Field(
+    name: str | None = Field(
+        None,
         min_length=1,
         max_length=200,
-        description="Display name. PERSONAL DATA: erased by every service on withdrawal.",
+        description=f"{RETIRED_NOTE} Was the display name; it is ParticipantProfile.name on "
+        "revmentor.enrolment.profiles.v1.",
+        json_schema_extra=RETIRED,
     )
-    email: str = Field(
+    email: str | None = Field(
+        None,
         pattern=r"^[^@\s]+@[^@\s]+$",
         max_length=320,
-        description="E-mail address for invitations. PERSONAL DATA: erased on withdrawal; "
-        "never logged and never copied into another event.",
+        description=f"{RETIRED_NOTE} Was the e-mail address for invitations; it is "
+        "ParticipantProfile.email on revmentor.enrolment.profiles.v1.",
+        json_schema_extra=RETIRED,
     )
     department: str = Field(
         min_length=1, max_length=200, description="Department, for cross-department pairing."
@@ -248,7 +254,9 @@ class ParticipantEnrolled(Event):
     goals: str = Field(
         "",
         max_length=2000,
-        description="Goals and expectations in free text. PERSONAL DATA: erased on withdrawal.",
+        description=f"{RETIRED_NOTE} Was the goals text; it is ParticipantProfile.goals on "
+        "revmentor.enrolment.profiles.v1.",
+        json_schema_extra=RETIRED,
     )
     consent_given_at: Timestamp = Field(
         description="When the person explicitly opted in (participation is voluntary)."

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -53,7 +54,8 @@ class ContractError(ValueError):
 
     ``reason`` is one of ``not_json``, ``not_an_object``, ``missing_attribute``,
     ``invalid_attribute`` (not a string, or too long), ``unsupported_specversion``,
-    ``unknown_type``, ``invalid_data``, or ``undecodable`` for anything else decoding raised.
+    ``unknown_type``, ``invalid_data``, ``invalid_key`` (a profile record whose key is not
+    the one its data names), or ``undecodable`` for anything else decoding raised.
     """
 
     def __init__(self, reason: str, detail: str) -> None:
@@ -99,6 +101,24 @@ def encode(
     causation_id: str | None = None,
 ) -> Record:
     """Wrap ``event`` in a CloudEvents envelope addressed to its topic, keyed by its cohort."""
+    return encode_as(event, topic=topic_of(type(event)), key=record_key(event), source=source,
+                     event_id=event_id, time=time, correlation_id=correlation_id,
+                     causation_id=causation_id)
+
+
+def encode_as(
+    event: Event,
+    *,
+    topic: str,
+    key: bytes,
+    source: str,
+    event_id: str | None = None,
+    time: datetime | None = None,
+    correlation_id: str | None = None,
+    causation_id: str | None = None,
+) -> Record:
+    """The CloudEvents record of ``event`` for ``topic`` under ``key`` (a compacted topic's
+    records are keyed by what they describe, not by cohort)."""
     event_id = event_id or str(uuid.uuid4())
     body: dict[str, Any] = {
         "specversion": SPECVERSION,
@@ -118,24 +138,27 @@ def encode(
         body["causationid"] = causation_id
     headers = {"content-type": CONTENT_TYPE, "ce_id": event_id, "ce_type": body["type"]}
     value = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
-    return Record(topic_of(type(event)), record_key(event), value, headers, event_id)
+    return Record(topic, key, value, headers, event_id)
 
 
-def decode(value: bytes | str | None) -> Envelope:
-    """Parse a structured-mode CloudEvent; raise ``ContractError`` for anything malformed.
+def decode(
+    value: bytes | str | None, types: Mapping[str, type[Event]] = EVENT_TYPES
+) -> Envelope:
+    """Parse a structured-mode CloudEvent of one of ``types`` (by default every event of the
+    append-only streams); raise ``ContractError`` for anything malformed.
 
     Whatever ``value`` holds, nothing but a ``ContractError`` escapes: a consumer dead-letters
     exactly these, and any other exception would stop it at this record for good.
     """
     try:
-        return _decode(value)
+        return _decode(value, types)
     except ContractError:
         raise
     except Exception as exc:  # a case the checks below missed must still not stop a consumer
         raise ContractError("undecodable", f"{type(exc).__name__}: {exc}"[:500]) from None
 
 
-def _decode(value: bytes | str | None) -> Envelope:
+def _decode(value: bytes | str | None, types: Mapping[str, type[Event]]) -> Envelope:
     try:
         body = json.loads(value) if value is not None else None
     except (ValueError, UnicodeDecodeError) as exc:
@@ -150,7 +173,7 @@ def _decode(value: bytes | str | None) -> Envelope:
     _check_attribute_types(body)
     if body["specversion"] != SPECVERSION:
         raise ContractError("unsupported_specversion", body["specversion"][:100])
-    event_cls = EVENT_TYPES.get(body["type"])
+    event_cls = types.get(body["type"])
     if event_cls is None:
         raise ContractError("unknown_type", body["type"])
     try:

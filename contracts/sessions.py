@@ -10,7 +10,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from contracts.base import Event, Identifier, ReasonCode, Timestamp
+from contracts.base import RETIRED, RETIRED_NOTE, Event, Identifier, ReasonCode, Timestamp
 from contracts.enrolment import Topic
 
 _PRODUCER = "sessions"
@@ -65,10 +65,9 @@ class SessionFeedback(BaseModel):
         description="Topics the session covered, from the enrolment topic vocabulary.",
     )
     comment: str | None = Field(
-        None, max_length=1000,
-        description="Never filled by the sessions service: free text on an append-only topic "
-        "is out of erasure's reach. Kept for compatibility; private notes stay in the service.",
-    )
+        None, max_length=1000, json_schema_extra=RETIRED,
+        description=f"{RETIRED_NOTE} Was an optional free-text comment, which could name or "
+        "describe a person and could never be erased from revmentor.sessions.v1.")
 
 
 class SessionScheduled(Event):

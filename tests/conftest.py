@@ -7,6 +7,7 @@ Docker engine answers), then embedded (Tansu + SecantusDB subprocesses), unless
 
 from __future__ import annotations
 
+import asyncio
 import os
 import sys
 import uuid
@@ -15,6 +16,8 @@ from typing import Any
 
 import pytest
 
+from services.runtime.settings import ServiceSettings
+from services.runtime.topic_setup import ensure_topics
 from services.stack.infra import InfraTier, open_infra, select_tier
 
 
@@ -36,6 +39,9 @@ def infra() -> Iterator[RunningInfra]:
     tier = select_tier(os.environ.get("REVMENTOR_TEST_BACKEND"))
     with open_infra(tier) as started:
         running = RunningInfra(started)
+        # as every service start does; tests that start only parts of a service skip that step
+        asyncio.run(ensure_topics(ServiceSettings(
+            kafka_bootstrap_servers=running.kafka_bootstrap_servers, service_name="tests")))
         sys.stderr.write(
             f"\n[revmentor] infrastructure tier: {running.tier} "
             f"(kafka={running.kafka_bootstrap_servers} mongodb={running.mongodb_uri})\n"

@@ -16,6 +16,7 @@ from typing import IO, Any, TypeVar
 
 import httpx
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 from pymongo import monitoring
 
 from contracts import Envelope, Event, decode
@@ -109,6 +110,46 @@ async def read_topic(
     finally:
         await consumer.stop()
     return kept
+
+
+async def read_every_topic(bootstrap: str, prefix: str = "revmentor.", within: float = 60.0
+                           ) -> list[ConsumerRecord[Any, Any]]:
+    """Every record of every topic named ``prefix``*, from offset 0, read by a plain aiokafka
+    consumer (no group) until each partition's position reaches its high watermark.
+
+    The high watermark is the one fetch responses report: the embedded broker's ListOffsets
+    ("end offsets") can lag one record behind after a batch of several records.
+    """
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        topics = [t for t in await admin.list_topics() if t.startswith(prefix)]
+        described = await admin.describe_topics(topics)
+    finally:
+        await admin.close()
+    partitions = [TopicPartition(t["topic"], p["partition"]) for t in described
+                  for p in t["partitions"]]
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False,
+                                group_id=None, auto_offset_reset="earliest")
+    await consumer.start()
+    records: list[ConsumerRecord[Any, Any]] = []
+    try:
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        deadline = time.monotonic() + within
+        pending = set(partitions)
+        while pending:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"could not read {sorted(map(str, pending))} to the end")
+            for batch in (await consumer.getmany(timeout_ms=200)).values():
+                records.extend(batch)
+            for tp in list(pending):
+                highwater = consumer.highwater(tp)
+                if highwater is not None and await consumer.position(tp) >= highwater:
+                    pending.discard(tp)
+    finally:
+        await consumer.stop()
+    return records
 
 
 def of_cohort(cohort_id: str) -> Callable[[ConsumerRecord[Any, Any]], bool]:

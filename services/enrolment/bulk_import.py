@@ -124,11 +124,12 @@ class _Import:
         app = Application.model_validate(row.data)
         if not app.employee_id:
             raise Violation("employee-id-required", "an imported row needs employee_id")
-        event = assess(app, self.cohort, participant_id=app.employee_id, actor=Actor.ADMIN,
-                       now=now)
-        hashed = self.commands.hash_email(event.email)
+        assessed = assess(app, self.cohort, participant_id=app.employee_id,
+                          actor=Actor.ADMIN, now=now)
+        hashed = self.commands.hash_email(assessed.profile.email)
         import_id = self.report.import_id
-        return Candidate(event, hashed, participant_document(event, hashed, now, import_id),
+        return Candidate(assessed, hashed,
+                         participant_document(assessed, hashed, now, import_id),
                          correlation_id=import_id)
 
 

@@ -1,8 +1,9 @@
 """What changes enrolment state: each command is one outbox transaction with its event.
 
-Open a cohort → ``CohortOpened``; close it → ``CohortClosed``; enrol → ``ParticipantEnrolled``;
-withdraw → ``ParticipantWithdrawn``. Rules come from :mod:`domain`, records from :mod:`store`,
-retries and turns from :mod:`transactions`; enrolments are written by :mod:`membership`. The
+Open a cohort → ``CohortOpened``; close it → ``CohortClosed``; enrol → ``ParticipantEnrolled``
+and the enrolment's profile; withdraw → ``ParticipantWithdrawn`` and the profile's tombstone.
+Rules come from :mod:`domain`, records from :mod:`store`, retries and turns from
+:mod:`transactions`; enrolments are written by :mod:`membership`. The
 reads that apply a rule (another business unit's cohort is a 404) live here too, so routes call
 one method and stay free of rules.
 """
@@ -22,6 +23,7 @@ from contracts.enrolment import (
     ParticipantWithdrawn,
     Role,
 )
+from contracts.profiles import profile_key
 from services.enrolment.counts import withdrawal_increments
 from services.enrolment.domain import (
     Application,
@@ -158,11 +160,11 @@ class EnrolmentCommands:
         now = self.clock()
         cohort = await self.cohort_terms(tenant_id, cohort_id)
         check_accepts_enrolment(cohort, now)
-        event = assess(app, cohort, participant_id=participant_id, actor=actor, now=now)
-        hashed = self.hash_email(event.email)
-        doc = participant_document(event, hashed, now)
+        assessed = assess(app, cohort, participant_id=participant_id, actor=actor, now=now)
+        hashed = self.hash_email(assessed.profile.email)
+        doc = participant_document(assessed, hashed, now)
         outcome, existing = await self.writer.enrol_one(
-            Candidate(event, hashed, doc, correlation_id))
+            Candidate(assessed, hashed, doc, correlation_id))
         if outcome is Outcome.ALREADY_ENROLLED:
             shown = existing if reveal_existing or existing == participant_id else None
             raise Conflict("already-enrolled", "this person or e-mail address is already "
@@ -175,7 +177,12 @@ class EnrolmentCommands:
     async def withdraw(self, tenant_id: str, cohort_id: str, participant_id: str, *,
                        actor: Actor, reason: str | None = None,
                        correlation_id: str | None = None) -> Withdrawal:
-        """Withdraw and erase the person's data here; allowed at any time, also after close."""
+        """Withdraw and erase the person's data here; allowed at any time, also after close.
+
+        In the same transaction: ``ParticipantWithdrawn``, the tombstone of the enrolment's
+        profile (every consumer erases its copy), and the enrolment's outbox records deleted
+        (those not yet sent go the moment the broker acknowledged them).
+        """
         now = self.clock()
 
         async def work(uow: UnitOfWork) -> Withdrawal:
@@ -190,6 +197,8 @@ class EnrolmentCommands:
                 tenant_id=tenant_id, cohort_id=cohort_id, participant_id=participant_id,
                 role=role, withdrawn_at=now, withdrawn_by=actor, reason=reason,
             ), correlation_id=correlation_id)
+            uow.erase_profile(cohort_id, participant_id)
+            await uow.erase_records_of(profile_key(cohort_id, participant_id))
             return Withdrawal(participant_id=participant_id, cohort_id=cohort_id, role=role,
                               department=department, withdrawn_at=now, withdrawn_by=actor,
                               reason=reason)

@@ -29,6 +29,7 @@ from contracts.enrolment import (
     Role,
 )
 from contracts.moment import Moment
+from contracts.profiles import ParticipantProfile
 from services.enrolment.counts import CohortCounts
 from services.runtime.clock import to_millis
 from services.runtime.errors import Conflict, Forbidden, Invalid, NotFound
@@ -129,6 +130,8 @@ class Application(BaseModel):
     time_zone: str = Field(min_length=1, max_length=64, pattern=TIME_ZONE_PATTERN)
     preferred_format: PreferredFormat = PreferredFormat.EITHER
     goals: str = Field("", max_length=2000, pattern=FREE_TEXT)
+    locale: Language | None = Field(
+        None, description="Language of notifications (BCP 47); default the cohort's first.")
     consent: bool = Field(False, description="Explicit opt-in; without it nobody is enrolled.")
     consent_given_at: Moment | None = Field(None, description="When; default now.")
 
@@ -199,6 +202,7 @@ class Participant:
     time_zone: str | None = None
     utc_offset_hours: float | None = None
     goals: str | None = None
+    locale: str | None = None
     consent_given_at: datetime | None = None
     withdrawn_at: datetime | None = None
     withdrawn_by: Actor | None = None
@@ -342,10 +346,20 @@ def reporting_line(participant_id: str, app: Application) -> tuple[str | None, l
     return manager, chain
 
 
+@dataclass(frozen=True)
+class Assessed:
+    """An acceptable application as the two records it becomes: the pseudonymous fact for the
+    append-only stream, and the profile (contact details, goals) for the compacted topic."""
+
+    event: ParticipantEnrolled
+    profile: ParticipantProfile
+
+
 def assess(
     app: Application, cohort: CohortTerms, *, participant_id: str, actor: Actor, now: datetime
-) -> ParticipantEnrolled:
-    """The ``ParticipantEnrolled`` fact an acceptable application leads to, or a violation.
+) -> Assessed:
+    """The ``ParticipantEnrolled`` fact and the profile an acceptable application leads to, or
+    a violation.
 
     The cohort's window is checked separately (:func:`check_accepts_enrolment`): an import
     checks it once per chunk, not per row.
@@ -364,25 +378,30 @@ def assess(
     offset = utc_offset_hours(app.time_zone, now)
     manager, chain = reporting_line(participant_id, app)
     try:
-        return ParticipantEnrolled(
+        return Assessed(ParticipantEnrolled(
             tenant_id=cohort.tenant_id, cohort_id=cohort.cohort_id,
-            participant_id=participant_id, role=app.role, name=app.name, email=app.email,
+            participant_id=participant_id, role=app.role,
             department=app.department, manager_id=manager, manager_chain=chain,
             career_level=app.career_level, topics_offered=_unique(app.topics_offered),
             topics_wanted=_unique(app.topics_wanted), languages=languages,
             time_zone=app.time_zone, utc_offset_hours=offset,
-            preferred_format=app.preferred_format, goals=app.goals,
+            preferred_format=app.preferred_format,
             consent_given_at=consent_at, enrolled_by=actor,
-        )
-    except ValidationError as exc:  # the event asks more than the request model checked
+        ), ParticipantProfile(
+            tenant_id=cohort.tenant_id, cohort_id=cohort.cohort_id,
+            participant_id=participant_id, name=app.name, email=app.email,
+            locale=app.locale or cohort.languages[0], goals=app.goals, enrolled_at=now,
+        ))
+    except ValidationError as exc:  # the records ask more than the request model checked
         fields = sorted({".".join(str(p) for p in e["loc"]) for e in exc.errors()})
         raise Invalid("invalid-application",
                       f"not a valid enrolment: {', '.join(fields)}") from None
 
 
 ERASED_ON_WITHDRAWAL = (
-    "participant_id", "name", "email", "duplicate_keys", "goals", "manager_id", "manager_chain",
-    "topics_offered", "topics_wanted", "languages", "time_zone", "utc_offset_hours",
+    "participant_id", "name", "email", "duplicate_keys", "goals", "locale", "manager_id",
+    "manager_chain", "topics_offered", "topics_wanted", "languages", "time_zone",
+    "utc_offset_hours",
 )
 """Everything that identifies or describes the person, including the keys duplicate detection
 uses (participant id and e-mail hash). What remains of a withdrawn record is an anonymous

@@ -4,10 +4,12 @@
 transaction of a handful of round trips, whatever the batch size: one query for who of them is
 enrolled already (by participant id or e-mail hash), one fence update of the cohort (window
 check and counters), one ``insert_many`` of the new participants and one outbox ``insert_many``
-of their ``ParticipantEnrolled`` events. Someone already enrolled is reported with their
-participant id and never changed, so writing the same batch twice changes nothing the second
-time. An import chunk is one batch; single enrolments arriving together for one cohort are
-grouped into one batch (:class:`~services.enrolment.batching.GroupCommit`).
+of their records: per enrolment its ``ParticipantProfile`` (contact details, goals) for the
+compacted profile topic, then its pseudonymous ``ParticipantEnrolled``, which names the
+enrolment's erasure key so a withdrawal can delete its outbox copy. Someone already enrolled is
+reported with their participant id and never changed, so writing the same batch twice changes
+nothing the second time. An import chunk is one batch; single enrolments arriving together for
+one cohort are grouped into one batch (:class:`~services.enrolment.batching.GroupCommit`).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from pymongo.errors import DuplicateKeyError
 from contracts.enrolment import ParticipantEnrolled
 from services.enrolment.batching import GroupCommit
 from services.enrolment.counts import enrolment_increments
-from services.enrolment.domain import Outcome
+from services.enrolment.domain import Assessed, Outcome
 from services.enrolment.store import EnrolmentStore, email_key, person_key
 from services.enrolment.transactions import Transactions
 from services.runtime.clock import Clock
@@ -34,12 +36,17 @@ Result = tuple[Outcome, str]
 
 @dataclass(frozen=True)
 class Candidate:
-    """An assessed application, ready to store: its event and its participant document."""
+    """An assessed application, ready to store: its event, its profile and its participant
+    document."""
 
-    event: ParticipantEnrolled
+    assessed: Assessed
     email_hash: str
     document: dict[str, Any]
     correlation_id: str | None = None
+
+    @property
+    def event(self) -> ParticipantEnrolled:
+        return self.assessed.event
 
 
 class EnrolmentWriter:
@@ -96,5 +103,7 @@ class EnrolmentWriter:
                 raise Conflict("cohort-closed", f"enrolment for cohort {cohort_id} has closed")
             await self.store.insert_participants([c.document for c in fresh], uow.session)
             for c in fresh:
-                uow.publish(c.event, correlation_id=c.correlation_id)
+                profile = c.assessed.profile
+                uow.publish_profile(profile, correlation_id=c.correlation_id)
+                uow.publish(c.event, correlation_id=c.correlation_id, erasure_key=profile.key)
         return results

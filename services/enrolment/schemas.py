@@ -107,6 +107,7 @@ class ParticipantView(BaseModel):
     time_zone: str | None = None
     utc_offset_hours: float | None = None
     goals: str | None = None
+    locale: str | None = Field(None, description="Language of notifications (BCP 47).")
     consent_given_at: datetime | None = None
     enrolled_at: datetime
     enrolled_by: Actor

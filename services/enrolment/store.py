@@ -36,13 +36,13 @@ from contracts.enrolment import (
     CloseReason,
     CohortOpened,
     MatchingPolicy,
-    ParticipantEnrolled,
     PreferredFormat,
     Role,
 )
 from services.enrolment.counts import CohortCounts
 from services.enrolment.domain import (
     ERASED_ON_WITHDRAWAL,
+    Assessed,
     Cohort,
     CohortStatus,
     Participant,
@@ -114,17 +114,22 @@ def as_participant(doc: Document) -> Participant:
         manager_chain=listed("manager_chain"), topics_offered=listed("topics_offered"),
         topics_wanted=listed("topics_wanted"), languages=listed("languages"),
         time_zone=doc.get("time_zone"), utc_offset_hours=doc.get("utc_offset_hours"),
-        goals=doc.get("goals"), consent_given_at=doc.get("consent_given_at"),
+        goals=doc.get("goals"), locale=doc.get("locale"),
+        consent_given_at=doc.get("consent_given_at"),
         withdrawn_at=doc.get("withdrawn_at"),
         withdrawn_by=Actor(doc["withdrawn_by"]) if doc.get("withdrawn_by") else None,
     )
 
 
 def participant_document(
-    event: ParticipantEnrolled, email_hash: str, now: datetime, import_id: str | None = None
+    assessed: Assessed, email_hash: str, now: datetime, import_id: str | None = None
 ) -> Document:
-    """The stored record of an enrolment: the event's data plus status and duplicate keys."""
+    """The stored record of an enrolment: the event's and the profile's data plus status and
+    duplicate keys. The one place enrolment keeps contact details, erased on withdrawal."""
+    event, profile = assessed.event, assessed.profile
     doc = event.model_dump(mode="python")
+    doc.update(name=profile.name, email=profile.email, goals=profile.goals,
+               locale=profile.locale)
     doc.update(
         _id=ObjectId(), status=ParticipantStatus.ENROLLED.value, enrolled_at=now,
         role=event.role.value, preferred_format=event.preferred_format.value,

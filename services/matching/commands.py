@@ -3,7 +3,8 @@
 Each method is one use case. Those called from HTTP own their unit of work: one outbox
 transaction, run again from the start on a write conflict (both sides of a pair answering at the
 same moment), so state and the events it causes commit together. Those called by the consumers
-(``open_cohort``, ``close_cohort``, ``add_to_pool``, ``withdraw``) run inside the consumer's
+(``open_cohort``, ``close_cohort``, ``add_to_pool``, ``withdraw``, ``remember_goals``,
+``forget_goals``) run inside the consumer's
 transaction for the whole batch, passed in as ``uow``. Time comes from the injected clock.
 """
 
@@ -11,12 +12,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable, Iterable
+from datetime import datetime
 from typing import TypeVar
 
 from contracts.enrolment import ParticipantEnrolled
 from contracts.matching import RoundTrigger
 from contracts.policy import MatchingPolicy as CohortPolicy
 from contracts.policy import Objective
+from contracts.profiles import ParticipantProfile
 from services.matching.domain import (
     ACTIVE,
     WITHDRAWN,
@@ -194,15 +197,31 @@ class MatchingCommands:
         for tenant_id, cohort_id in cohorts:
             await self._rematch_if_rolling(uow, tenant_id, cohort_id)
 
+    async def remember_goals(self, uow: UnitOfWork, profiles: list[ParticipantProfile]
+                             ) -> None:
+        """Keep each enrolment's goals (from the profile topic) for the similarity factor.
+
+        A rolling cohort matches a newcomer when ``ParticipantEnrolled`` arrives; goals that
+        arrive later count from the next round on.
+        """
+        await self.store.save_goals(
+            [(p.cohort_id, p.participant_id, p.goals, p.enrolled_at) for p in profiles],
+            uow.session)
+
+    async def forget_goals(self, uow: UnitOfWork, enrolments: list[tuple[str, str]]) -> None:
+        """A profile's tombstone: erase the goals kept of each ``(cohort, participant)``."""
+        await self.store.erase_goals(enrolments, uow.session)
+
     async def withdraw(self, uow: UnitOfWork, tenant_id: str, cohort_id: str,
-                       participant_id: str) -> None:
-        """Leave this cohort's pool; its open proposals are declined on the person's behalf.
+                       participant_id: str, withdrawn_at: datetime | None = None) -> None:
+        """Leave this cohort's pool, erasing what the pool kept of the person; their open
+        proposals are declined on their behalf.
 
         Only this cohort of this business unit: the same directory id enrolled elsewhere keeps
         every proposal there.
         """
         now = self.clock()
-        await self.store.withdraw(cohort_id, participant_id, uow.session)
+        await self.store.withdraw(cohort_id, participant_id, withdrawn_at, uow.session)
         declined = await self.store.open_pairs_of(tenant_id, cohort_id, participant_id,
                                                   uow.session)
         for pair in declined:

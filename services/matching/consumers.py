@@ -1,4 +1,5 @@
-"""Event handlers: the enrolment service's facts become the pool, policies and rounds.
+"""Event handlers: the enrolment service's facts become the pool, policies and rounds; the
+profile topic gives the pool its goals and takes them back on a tombstone.
 
 Each handler maps one event to one command, inside the consumer's transaction for the batch.
 Idempotence comes from the runtime's inbox; the commands are also written so that a replay
@@ -14,6 +15,7 @@ from contracts.enrolment import (
     ParticipantEnrolled,
     ParticipantWithdrawn,
 )
+from contracts.profiles import ParticipantProfile
 from contracts.topics import ENROLMENT
 from services.matching.commands import MatchingCommands
 from services.runtime.consumer import Bulk
@@ -46,7 +48,22 @@ class EnrolmentFacts:
     async def participant_withdrawn(self, env: Envelope, uow: UnitOfWork) -> None:
         event = env.event
         assert isinstance(event, ParticipantWithdrawn)
-        await self.commands.withdraw(uow, event.tenant_id, event.cohort_id, event.participant_id)
+        await self.commands.withdraw(uow, event.tenant_id, event.cohort_id, event.participant_id,
+                                     withdrawn_at=event.withdrawn_at)
+
+
+class Profiles:
+    """Consumes the compacted ``revmentor.enrolment.profiles.v1``: goals kept, tombstones
+    obeyed."""
+
+    def __init__(self, commands: MatchingCommands) -> None:
+        self.commands = commands
+
+    async def arrived(self, profiles: list[ParticipantProfile], uow: UnitOfWork) -> None:
+        await self.commands.remember_goals(uow, profiles)
+
+    async def erased(self, enrolments: list[tuple[str, str]], uow: UnitOfWork) -> None:
+        await self.commands.forget_goals(uow, enrolments)
 
 
 def register(service: Service, commands: MatchingCommands) -> None:
@@ -62,3 +79,5 @@ def register(service: Service, commands: MatchingCommands) -> None:
             ParticipantWithdrawn: facts.participant_withdrawn,
         },
     )
+    profiles = Profiles(commands)
+    service.consume_profiles("profiles", profiles.arrived, profiles.erased)

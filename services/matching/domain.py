@@ -303,7 +303,8 @@ def round_statistics(
 
 
 def candidate_from(enrolled: ParticipantEnrolled) -> Candidate:
-    """The engine's view of a participant: what matching needs, no name, no e-mail."""
+    """The engine's view of a participant: what matching needs, no name, no e-mail. The goals
+    come from the enrolment's profile (``MatchingStore.save_goals``), not from the event."""
     chain = tuple(enrolled.manager_chain) or ((enrolled.manager_id,) if enrolled.manager_id else ())
     return Candidate(
         participant_id=enrolled.participant_id,
@@ -315,7 +316,6 @@ def candidate_from(enrolled: ParticipantEnrolled) -> Candidate:
         languages=frozenset(enrolled.languages),
         utc_offset_hours=enrolled.utc_offset_hours,
         format=enrolled.preferred_format,
-        goals=enrolled.goals,
     )
 
 

@@ -1,10 +1,15 @@
 """The matching service's database: cohort policies, the pool, rounds and pairs.
 
 The pool and the policies are projections of the enrolment service's events; pairs and rounds
-are this service's own state. Every write happens inside a unit of work (the caller's session);
-every read returns domain objects and is filtered by business unit, so one tenant never sees or
-changes another's cohort, round or pair (a participant id is a directory id: the same person,
-or a namesake in another unit, may be in several cohorts).
+are this service's own state. A pool entry (``_id`` = ``<cohort>/<participant>``, the profile
+topic's key) holds the engine's ``candidate`` from ``ParticipantEnrolled`` and, beside it, the
+``goals`` from the enrolment's profile; the two arrive on different topics in either order.
+Withdrawal leaves only the id, the role and ``withdrawn_at``.
+
+Every write happens inside a unit of work (the caller's session); every read returns domain
+objects and is filtered by business unit, so one tenant never sees or changes another's cohort,
+round or pair (a participant id is a directory id: the same person, or a namesake in another
+unit, may be in several cohorts).
 """
 
 from __future__ import annotations
@@ -75,7 +80,7 @@ class MatchingStore:
             await self.pool.bulk_write(
                 [
                     UpdateOne(
-                        {"_id": f"{cohort}/{c.participant_id}"},
+                        {"_id": pool_key(cohort, c.participant_id)},
                         {
                             "$set": {
                                 "cohort_id": cohort,
@@ -91,13 +96,49 @@ class MatchingStore:
                 session=session,
             )
 
-    async def withdraw(self, cohort_id: str, participant_id: str, session: Session) -> None:
-        """Leave the pool and erase the free-text goals: nothing personal outlives withdrawal."""
-        await self.pool.update_one(
-            {"_id": f"{cohort_id}/{participant_id}"},
-            {"$set": {"active": False, "candidate.goals": ""}},
-            session=session,
+    async def withdraw(self, cohort_id: str, participant_id: str, withdrawn_at: datetime | None,
+                       session: Session) -> None:
+        """Leave the pool and erase every personal attribute: what remains is the pseudonymous
+        id, the role and when the person left, which the counts and a late profile need.
+
+        Goals from a profile of a later enrolment (the person enrolled again and that profile
+        overtook this withdrawal) belong to the new enrolment and stay.
+        """
+        key = pool_key(cohort_id, participant_id)
+        doc = await self.pool.find_one({"_id": key}, {"goals_enrolled_at": 1}, session=session)
+        erased = {"candidate": ""}
+        if not _later(doc.get("goals_enrolled_at") if doc else None, withdrawn_at):
+            erased.update(goals="", goals_enrolled_at="")
+        await self.pool.update_one(  # upsert: a late profile must find the withdrawal
+            {"_id": key},
+            {"$set": {"active": False, "withdrawn_at": withdrawn_at}, "$unset": erased},
+            upsert=True, session=session,
         )
+
+    async def save_goals(self, goals: list[tuple[str, str, str, datetime | None]],
+                         session: Session) -> None:
+        """Keep ``(cohort, participant, goals, enrolled at)`` from the profile topic, in one
+        round trip after one read; a late copy of a withdrawn enrolment's profile is dropped."""
+        keys = [pool_key(c, p) for c, p, _, _ in goals]
+        withdrawn = {d["_id"]: d.get("withdrawn_at") async for d in self.pool.find(
+            {"_id": {"$in": keys}}, {"withdrawn_at": 1}, session=session)}
+        writes = [
+            UpdateOne({"_id": key}, {"$set": {"goals": text, "goals_enrolled_at": enrolled_at}},
+                      upsert=True)
+            for key, (_, _, text, enrolled_at) in zip(keys, goals, strict=True)
+            if withdrawn.get(key) is None or _later(enrolled_at, withdrawn[key])
+        ]
+        if writes:
+            await self.pool.bulk_write(writes, session=session)
+
+    async def erase_goals(self, enrolments: list[tuple[str, str]], session: Session) -> None:
+        """The profiles' tombstones: their goals go; an entry that held nothing else goes too."""
+        keys = [pool_key(c, p) for c, p in enrolments]
+        await self.pool.update_many({"_id": {"$in": keys}},
+                                    {"$unset": {"goals": "", "goals_enrolled_at": ""}},
+                                    session=session)
+        await self.pool.delete_many({"_id": {"$in": keys}, "role": {"$exists": False}},
+                                    session=session)
 
     async def pool_of(
         self, cohort_id: str, session: Session
@@ -108,7 +149,7 @@ class MatchingStore:
             {"cohort_id": cohort_id, "active": True}, session=session
         ).sort("_id", ASCENDING):
             (mentors if doc["role"] == Role.MENTOR.value else mentees).append(
-                _candidate(doc["candidate"])
+                _candidate(doc["candidate"], doc.get("goals", ""))
             )
         return mentors, mentees
 
@@ -229,15 +270,25 @@ class MatchingStore:
         )
 
 
+def pool_key(cohort_id: str, participant_id: str) -> str:
+    """A pool entry's id: the enrolment, as the profile topic keys it."""
+    return f"{cohort_id}/{participant_id}"
+
+
+def _later(instant: datetime | None, than: datetime | None) -> bool:
+    return instant is not None and than is not None and instant > than
+
+
 def _candidate_doc(c: Candidate) -> dict[str, Any]:
     doc = asdict(c)
+    del doc["goals"]  # kept beside the candidate, from the profile topic
     for key in ("topics_offered", "topics_wanted", "languages"):
         doc[key] = sorted(doc[key])
     doc["manager_chain"] = list(c.manager_chain)
     return doc
 
 
-def _candidate(doc: dict[str, Any]) -> Candidate:
+def _candidate(doc: dict[str, Any], goals: str) -> Candidate:
     return Candidate(
         participant_id=doc["participant_id"],
         department=doc["department"],
@@ -248,7 +299,7 @@ def _candidate(doc: dict[str, Any]) -> Candidate:
         languages=frozenset(doc["languages"]),
         utc_offset_hours=doc["utc_offset_hours"],
         format=doc["format"],
-        goals=doc["goals"],
+        goals=goals,
     )
 
 

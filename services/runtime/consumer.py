@@ -70,9 +70,22 @@ class RetryPolicy:
 
 
 @dataclass
-class _Item:
+class Item:
+    """A consumed record the consumer will apply: an event, or (``envelope`` None) a tombstone."""
+
     record: Any
-    envelope: Envelope
+    envelope: Envelope | None
+
+    @property
+    def ident(self) -> str:
+        """The event id, or where a tombstone was read."""
+        if self.envelope is not None:
+            return self.envelope.id
+        return f"{self.record.topic}/{self.record.partition}@{self.record.offset}"
+
+    @property
+    def kind(self) -> str:
+        return self.envelope.type if self.envelope is not None else "tombstone"
 
 
 class EventConsumer:
@@ -139,16 +152,16 @@ class EventConsumer:
     async def process(self, records: list[Any]) -> None:
         """Apply one batch of records; raise (so it is nacked) only on a transient failure."""
         started = time.perf_counter()
-        items: list[_Item] = []
+        items: list[Item] = []
         parked: list[tuple[Any, str, str]] = []
         for record in records:
             try:
-                envelope = decode(record.value)
+                item = self.item(record)
             except ContractError as exc:
                 parked.append((record, exc.reason, exc.detail))
                 continue
-            if type(envelope.event) in self.handlers:
-                items.append(_Item(record, envelope))
+            if item is not None:
+                items.append(item)
         if items:
             await self._apply_with_retry(items, parked)
         for record, reason, detail in parked:
@@ -158,8 +171,14 @@ class EventConsumer:
             self.metrics.dead_letters.labels(self.name, reason).inc()
         self.metrics.handler_seconds.labels(self.name).observe(time.perf_counter() - started)
 
+    def item(self, record: Any) -> Item | None:
+        """The record as an event to apply, ``None`` if no handler wants it; ``ContractError``
+        if it is malformed."""
+        envelope = decode(record.value)
+        return Item(record, envelope) if type(envelope.event) in self.handlers else None
+
     async def _apply_with_retry(
-        self, items: list[_Item], parked: list[tuple[Any, str, str]]
+        self, items: list[Item], parked: list[tuple[Any, str, str]]
     ) -> None:
         transient_attempts = failures = 0
         while True:
@@ -181,28 +200,42 @@ class EventConsumer:
                         await self._apply_with_retry([item], parked)
                     return
                 failures += 1
-                log.error("handler_failed", consumer=self.name, event_id=items[0].envelope.id,
+                log.error("handler_failed", consumer=self.name, event_id=items[0].ident,
                           attempt=failures, error=repr(exc))
                 if failures >= self.retry.handler_failures_before_dead_letter:
                     parked.append((items[0].record, "handler_failed", repr(exc)))
                     return
                 await asyncio.sleep(self.retry.backoff(failures))
 
-    async def _apply(self, items: list[_Item]) -> None:
+    async def _apply(self, items: list[Item]) -> None:
+        """The batch in ONE transaction with its inbox rows; what the inbox has seen is dropped.
+
+        Tombstones have no event id and need no inbox row: erasing twice erases nothing more.
+        """
         async with self.outbox.transaction() as uow:
-            seen = await self.inbox.seen([i.envelope.id for i in items], uow.session)
-            fresh: dict[str, _Item] = {}
+            ids = [i.envelope.id for i in items if i.envelope is not None]
+            seen = await self.inbox.seen(ids, uow.session) if ids else set()
+            fresh: list[Item] = []
+            fresh_ids: list[str] = []
             for item in items:
-                if item.envelope.id not in seen:
-                    fresh.setdefault(item.envelope.id, item)
-            for run in _runs_of_one_type([i.envelope for i in fresh.values()]):
-                await self._dispatch(run, uow)
-            await self.inbox.record(list(fresh), uow.session)
-        for item in fresh.values():
-            self.metrics.events_consumed.labels(self.name, item.envelope.type).inc()
+                if item.envelope is not None:
+                    if item.envelope.id in seen:
+                        continue
+                    seen.add(item.envelope.id)
+                    fresh_ids.append(item.envelope.id)
+                fresh.append(item)
+            await self.dispatch(fresh, uow)
+            await self.inbox.record(fresh_ids, uow.session)
+        for item in fresh:
+            self.metrics.events_consumed.labels(self.name, item.kind).inc()
         if duplicates := len(items) - len(fresh):
             self.metrics.events_duplicate.labels(self.name).inc(duplicates)
 
+    async def dispatch(self, items: list[Item], uow: UnitOfWork) -> None:
+        """Hand the fresh items to the handlers, in consumed order, a run of one type at once."""
+        envelopes = [i.envelope for i in items if i.envelope is not None]
+        for run in _runs_of_one_type(envelopes):
+            await self._dispatch(run, uow)
 
     async def _dispatch(self, run: list[Envelope], uow: UnitOfWork) -> None:
         handler = self.handlers[type(run[0].event)]

@@ -7,6 +7,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
+from aiokafka import AIOKafkaProducer
 from faststream.kafka import KafkaBroker
 
 from services.runtime.log import get_logger
@@ -57,8 +58,63 @@ def create_broker(settings: ServiceSettings) -> KafkaBroker:
     )
 
 
+class RecordProducer:
+    """The outbox relay's own aiokafka producer, configured like the broker's.
+
+    The relay sends every record through it, tombstones (a null value) included: FastStream's
+    ``publish`` has turned ``None`` into an empty body in released versions, and an empty body
+    is a value, which compaction keeps for good. One producer for every record also keeps a
+    profile and its later tombstone in order on their partition.
+    """
+
+    def __init__(self, settings: ServiceSettings) -> None:
+        self.settings = settings
+        self.producer: AIOKafkaProducer | None = None
+        self._starting: asyncio.Lock | None = None
+
+    @property
+    def started(self) -> bool:
+        return self.producer is not None
+
+    async def start(self) -> None:
+        """Create and start the producer (aiokafka wants the running loop for both)."""
+        self._starting = self._starting or asyncio.Lock()
+        async with self._starting:
+            if self.producer is None:
+                s = self.settings
+                producer = AIOKafkaProducer(
+                    bootstrap_servers=s.kafka_bootstrap_servers,
+                    client_id=f"revmentor-{s.service_name}-relay",
+                    acks="all" if s.kafka_acks == "all" else int(s.kafka_acks),
+                    enable_idempotence=s.kafka_enable_idempotence,
+                    linger_ms=s.kafka_linger_ms,
+                )
+                await producer.start()
+                self.producer = producer
+
+    async def stop(self) -> None:
+        producer, self.producer = self.producer, None
+        if producer is not None:
+            await producer.stop()
+
+    async def send(self, doc: dict[str, Any]) -> asyncio.Future[Any]:
+        """Hand one outbox document to the producer; the future resolves on the broker's ack.
+
+        Starts the producer on first use, so a relay drained outside a started service (tools,
+        tests) sends too.
+        """
+        if self.producer is None:
+            await self.start()
+        assert self.producer is not None
+        headers = [(k, v.encode()) for k, v in doc["headers"].items()]
+        future: asyncio.Future[Any] = await self.producer.send(
+            doc["topic"], doc["value"], key=doc["key"], headers=headers)
+        return future
+
+
 def record_sender(broker: KafkaBroker) -> Any:
-    """Adapt the broker for the outbox relay: send one outbox document, return its ack future."""
+    """Adapt the broker for an outbox relay that sends values only (tests, tools): send one
+    outbox document, return its ack future. A service's relay uses :class:`RecordProducer`."""
 
     async def send(doc: dict[str, Any]) -> asyncio.Future[Any]:
         return await broker.publish(

@@ -4,6 +4,11 @@ A service never publishes to Kafka from a request or a handler. It writes its st
 outgoing records in one MongoDB transaction (:class:`UnitOfWork`); the relay publishes them
 afterwards. A crash at any point therefore loses nothing: an event exists exactly when the state
 change that caused it was committed.
+
+Records that belong to one enrolment carry its ``erasure_key`` (``<cohort>/<participant>``), and
+profile records are marked ``personal``: the relay deletes a personal record the moment the
+broker acknowledged it, and a withdrawal redacts the enrolment's sent records at once
+(:meth:`UnitOfWork.erase_records_of`) instead of leaving them to the TTL.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -21,12 +27,28 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.errors import PyMongoError
 
 from contracts import Envelope, Event, Record, encode
+from contracts.base import filled_retired_fields
+from contracts.profiles import ParticipantProfile, Tombstone, encode_profile, encode_tombstone
 from services.runtime.mongo import TRANSACTION_OPTIONS, Database
 
 OUTBOX = "outbox"
 PENDING: dict[str, Any] = {"sent_at": None, "parked_at": None}
 """Committed, not yet published, and not parked as a record the broker can never take."""
 T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """A record queued in a unit of work, with what the outbox must know to erase it.
+
+    ``personal``: the record carries personal data (a profile); its outbox document is deleted
+    as soon as the broker acknowledged it. ``erasure_key``: the enrolment it belongs to, so a
+    withdrawal can erase its sent records at once (:meth:`UnitOfWork.erase_records_of`).
+    """
+
+    record: Record | Tombstone
+    personal: bool = False
+    erasure_key: str | None = None
 
 
 class UnitOfWork:
@@ -41,22 +63,75 @@ class UnitOfWork:
     ) -> None:
         self.db = db
         self.session = session
-        self.records: list[Record] = []
+        self.outgoing: list[Outgoing] = []
         self._source = source
         self.cause = cause
 
-    def publish(self, event: Event, *, correlation_id: str | None = None) -> Record:
-        """Queue ``event`` for the outbox; it is written when the transaction commits."""
+    @property
+    def records(self) -> list[Record | Tombstone]:
+        return [o.record for o in self.outgoing]
+
+    def _trace(self, correlation_id: str | None) -> tuple[str | None, str | None]:
+        """``(correlation id, causation id)`` of what this unit of work publishes."""
         cause = self.cause
-        record = encode(
-            event,
-            source=self._source,
-            correlation_id=correlation_id
-            or (cause.correlation_id or cause.id if cause else None),
-            causation_id=cause.id if cause else None,
-        )
-        self.records.append(record)
+        return (correlation_id or (cause.correlation_id or cause.id if cause else None),
+                cause.id if cause else None)
+
+    def publish(self, event: Event, *, correlation_id: str | None = None,
+                erasure_key: str | None = None) -> Record:
+        """Queue ``event`` for the outbox; it is written when the transaction commits.
+
+        An event that fills a retired field (personal data or free text an append-only topic
+        must never carry, ``contracts.base.RETIRED``) is a programming error: ``ValueError``.
+        """
+        if filled := filled_retired_fields(event):
+            raise ValueError(f"{event.event_type()} fills retired fields {filled}: personal "
+                             "data and free text travel on the profile topic only")
+        correlation, causation = self._trace(correlation_id)
+        record = encode(event, source=self._source, correlation_id=correlation,
+                        causation_id=causation)
+        self.outgoing.append(Outgoing(record, erasure_key=erasure_key))
         return record
+
+    def publish_profile(self, profile: ParticipantProfile, *,
+                        correlation_id: str | None = None) -> Record:
+        """Queue a profile for the compacted profile topic; its outbox copy is deleted on ack."""
+        correlation, causation = self._trace(correlation_id)
+        record = encode_profile(profile, source=self._source, correlation_id=correlation,
+                                causation_id=causation)
+        self.outgoing.append(Outgoing(record, personal=True, erasure_key=profile.key))
+        return record
+
+    def erase_profile(self, cohort_id: str, participant_id: str) -> Tombstone:
+        """Queue the tombstone of one enrolment's profile."""
+        record = encode_tombstone(cohort_id, participant_id, event_id=f"tombstone-{ObjectId()}")
+        self.outgoing.append(Outgoing(record))
+        return record
+
+    async def erase_records_of(self, erasure_key: str) -> None:
+        """Erase what the outbox holds of one enrolment, at once: a sent record loses its value
+        (``redacted_at``; its headers still say what was sent), a parked one is deleted (it
+        must never be replayed), and one still pending is redacted as soon as the broker
+        acknowledged it (``erase_on_ack``)."""
+        col = self.db[OUTBOX]
+        docs = await col.find({"erasure_key": erasure_key}, {"sent_at": 1, "parked_at": 1},
+                              session=self.session).to_list()
+        sent = [d["_id"] for d in docs if d.get("sent_at")]
+        parked = [d["_id"] for d in docs if d.get("parked_at") and not d.get("sent_at")]
+        pending = [d["_id"] for d in docs if not (d.get("sent_at") or d.get("parked_at"))]
+        if sent:
+            await col.update_many({"_id": {"$in": sent}}, redaction(datetime.now(UTC)),
+                                  session=self.session)
+        if parked:
+            await col.delete_many({"_id": {"$in": parked}}, session=self.session)
+        if pending:
+            await col.update_many({"_id": {"$in": pending}}, {"$set": {"erase_on_ack": True}},
+                                  session=self.session)
+
+
+def redaction(now: datetime) -> dict[str, Any]:
+    """The update that takes a sent record's value (the event) out of the outbox."""
+    return {"$unset": {"value": ""}, "$set": {"redacted_at": now}}
 
 
 class _WriteClock:
@@ -76,8 +151,9 @@ class _WriteClock:
         return cls.last
 
 
-def outbox_document(record: Record, now: datetime) -> dict[str, Any]:
-    return {
+def outbox_document(record: Record | Tombstone, now: datetime, *, personal: bool = False,
+                    erasure_key: str | None = None) -> dict[str, Any]:
+    doc = {
         "_id": ObjectId(),
         "position": _WriteClock.next(),
         "event_id": record.event_id,
@@ -89,6 +165,11 @@ def outbox_document(record: Record, now: datetime) -> dict[str, Any]:
         "sent_at": None,
         "parked_at": None,
     }
+    if personal:
+        doc["personal"] = True
+    if erasure_key is not None:
+        doc["erasure_key"] = erasure_key
+    return doc
 
 
 class Outbox:
@@ -101,13 +182,16 @@ class Outbox:
         self.committed = asyncio.Event()
 
     async def ensure_indexes(self, retention_days: int) -> None:
-        """Pending records are found in position order; sent ones expire after the retention.
+        """Pending records are found in position order; sent ones expire after the retention;
+        an enrolment's records are found by their erasure key.
 
-        Parked records never expire: an operator fixes and replays or deletes them.
+        Parked records never expire: an operator fixes and replays or deletes them (a
+        withdrawal deletes the enrolment's own).
         """
         col = self.db[OUTBOX]
         await col.create_index(
             [("sent_at", ASCENDING), ("parked_at", ASCENDING), ("position", ASCENDING)])
+        await col.create_index("erasure_key", sparse=True, name="erasure_key")
         await col.create_index(
             "sent_at",
             name="sent_at_ttl",
@@ -122,8 +206,8 @@ class Outbox:
             async with await session.start_transaction(**TRANSACTION_OPTIONS):
                 uow = UnitOfWork(self.db, session, self.source, cause)
                 yield uow
-                await self.stage(uow.records, session)
-        if uow.records:
+                await self.stage(uow.outgoing, session)
+        if uow.outgoing:
             self.committed.set()
 
     async def retrying(
@@ -145,10 +229,11 @@ class Outbox:
                 await asyncio.sleep(0.01 * attempt)
         raise AssertionError("unreachable")
 
-    async def stage(self, records: list[Record], session: AsyncClientSession) -> None:
-        """Insert ``records`` in bulk within ``session``'s transaction."""
-        if records:
+    async def stage(self, outgoing: list[Outgoing], session: AsyncClientSession) -> None:
+        """Insert ``outgoing`` records in bulk within ``session``'s transaction."""
+        if outgoing:
             now = datetime.now(UTC)
             await self.db[OUTBOX].insert_many(
-                [outbox_document(r, now) for r in records], ordered=True, session=session
+                [outbox_document(o.record, now, personal=o.personal, erasure_key=o.erasure_key)
+                 for o in outgoing], ordered=True, session=session,
             )

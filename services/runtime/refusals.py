@@ -42,8 +42,12 @@ def refused_before_sending(doc: dict[str, Any]) -> Unsendable | None:
     topic = doc.get("topic")
     if not isinstance(topic, str) or LEGAL_TOPIC.match(topic) is None or topic in {".", ".."}:
         return Unsendable("invalid_topic", "not a legal Kafka topic name")
-    if not isinstance(doc.get("value"), bytes) or not isinstance(doc.get("key"), bytes | None):
-        return Unsendable("invalid_record", "key and value must be bytes")
+    key, value = doc.get("key"), doc.get("value")
+    if not isinstance(key, bytes | None) or not (
+        isinstance(value, bytes) or (value is None and isinstance(key, bytes))
+    ):
+        return Unsendable("invalid_record",
+                          "key and value must be bytes (a tombstone: a key and no value)")
     headers = doc.get("headers")
     if not isinstance(headers, dict) or not all(
         isinstance(k, str) and isinstance(v, str) for k, v in headers.items()

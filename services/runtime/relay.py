@@ -5,6 +5,10 @@ record twice in normal operation, and records of one cohort leave in the order t
 A relay that dies between publishing and marking leaves its records pending; the next lease holder
 sends them again. That is a duplicate, never a loss, and the consumers' inbox absorbs it.
 
+A record that holds personal data (a profile) is deleted from the outbox as soon as the broker
+acknowledged it, rather than kept as sent until the outbox's TTL: the broker's compacted topic
+is then the only copy, and its tombstone erases it.
+
 A record the broker can never take would otherwise block every record behind it forever (issue
 8: a 1.24 MB enrolment stopped a service's whole outbox); it is parked instead, kept in the
 outbox with its reason for an operator to fix and replay (unset ``parked_at``).
@@ -21,13 +25,13 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from pymongo import ASCENDING, UpdateOne
+from pymongo import ASCENDING, DeleteOne, UpdateOne
 from pymongo.errors import DuplicateKeyError, PyMongoError
 
 from services.runtime.log import get_logger
 from services.runtime.metrics import ServiceMetrics
 from services.runtime.mongo import Database
-from services.runtime.outbox import OUTBOX, PENDING
+from services.runtime.outbox import OUTBOX, PENDING, redaction
 from services.runtime.refusals import TOPIC_MAX_LENGTH, never_accepted, refused_before_sending
 
 LEASES = "outbox_lease"
@@ -151,8 +155,7 @@ class OutboxRelay:
         self.backlog.before_pass(docs)
         published, parked, failure = await self._send_in_order(docs)
         now = datetime.now(UTC)
-        updates = [UpdateOne({"_id": doc["_id"]}, {"$set": {"sent_at": now}})
-                   for doc in published]
+        updates = [op for doc in published for op in _settle_sent(doc, now)]
         updates += [UpdateOne({"_id": doc["_id"]}, {"$set": {
             "parked_at": now, "parked_reason": reason, "parked_error": _describe(error)}})
             for doc, reason, error in parked]
@@ -254,6 +257,18 @@ class OutboxRelay:
             with contextlib.suppress(Exception):
                 await self.drain()
         await self.lease.release()
+
+
+def _settle_sent(doc: dict[str, Any], now: datetime) -> list[DeleteOne | UpdateOne]:
+    """A sent record is marked sent; deleted at once when it holds personal data (a profile);
+    redacted at once when its enrolment was withdrawn while it was pending (``erase_on_ack``)."""
+    if doc.get("personal"):
+        return [DeleteOne({"_id": doc["_id"]})]
+    ops: list[DeleteOne | UpdateOne] = [
+        UpdateOne({"_id": doc["_id"]}, {"$set": {"sent_at": now}})]
+    if doc.get("erasure_key") is not None:  # the withdrawal may have flagged it meanwhile
+        ops.append(UpdateOne({"_id": doc["_id"], "erase_on_ack": True}, redaction(now)))
+    return ops
 
 
 def _describe(error: BaseException) -> str:

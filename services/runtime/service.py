@@ -10,11 +10,12 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import APIRouter, FastAPI
 
 from contracts import Event
+from contracts.topics import PROFILES
 from services.runtime.auth import TokenVerifier
 from services.runtime.consumer import Bulk, EventConsumer, Handler, RetryPolicy
 from services.runtime.http import (
@@ -22,19 +23,22 @@ from services.runtime.http import (
     install_request_metrics,
     operations_router,
 )
-from services.runtime.kafka import create_broker, record_sender
+from services.runtime.kafka import RecordProducer, create_broker
 from services.runtime.log import get_logger
 from services.runtime.metrics import ServiceMetrics
 from services.runtime.mongo import connect, ping
 from services.runtime.openapi import document_problems
 from services.runtime.outbox import Outbox
+from services.runtime.profile_consumer import OnErased, OnProfiles, ProfileConsumer
 from services.runtime.relay import OutboxRelay
 from services.runtime.request_limits import RequestBodyLimit
 from services.runtime.settings import ServiceSettings
+from services.runtime.topic_setup import ensure_topics
 
 log = get_logger(__name__)
 StartupHook = Callable[[], Awaitable[None]]
 ShutdownHook = Callable[[], Awaitable[None]]
+C = TypeVar("C", bound=EventConsumer)
 
 
 class Service:
@@ -48,10 +52,11 @@ class Service:
         )
         self.db = self.client[settings.mongodb_database]
         self.broker = create_broker(settings)
+        self.producer = RecordProducer(settings)
         self.outbox = Outbox(self.client, self.db, source=f"/revmentor/{self.name}")
         self.relay = OutboxRelay(
             self.db,
-            record_sender(self.broker),
+            self.producer.send,
             wake=self.outbox.committed,
             batch_size=settings.outbox_batch_size,
             poll_interval_s=settings.outbox_poll_interval_s,
@@ -67,13 +72,29 @@ class Service:
         self, name: str, topics: list[str], handlers: Mapping[type[Event], Handler | Bulk]
     ) -> EventConsumer:
         """Subscribe ``handlers`` to ``topics`` as consumer group ``<service>.<name>``."""
+        return self._subscribe(EventConsumer(f"{self.name}.{name}", topics, handlers,
+                                             **self._consumer_parts()))
+
+    def consume_profiles(self, name: str, on_profiles: OnProfiles, on_erased: OnErased
+                         ) -> ProfileConsumer:
+        """Keep a copy of the profile topic as consumer group ``<service>.<name>``.
+
+        ``on_profiles(profiles, uow)`` upserts a run of profiles, ``on_erased(keys, uow)``
+        deletes what the service keeps of each ``(cohort_id, participant_id)``; both run in
+        the consumer's transaction for the batch (see :mod:`services.runtime.profile_consumer`).
+        """
+        return self._subscribe(ProfileConsumer(f"{self.name}.{name}", [PROFILES], on_profiles,
+                                               on_erased, **self._consumer_parts()))
+
+    def _consumer_parts(self) -> dict[str, Any]:
         s = self.settings
-        consumer = EventConsumer(
-            f"{self.name}.{name}", topics, handlers, outbox=self.outbox,
-            publish=self.broker.publish, metrics=self.metrics,
-            retry=RetryPolicy(s.retry_attempts, s.retry_initial_backoff_s, s.retry_max_backoff_s,
-                              s.handler_failures_before_dead_letter),
-        )
+        return {"outbox": self.outbox, "publish": self.broker.publish, "metrics": self.metrics,
+                "retry": RetryPolicy(s.retry_attempts, s.retry_initial_backoff_s,
+                                     s.retry_max_backoff_s,
+                                     s.handler_failures_before_dead_letter)}
+
+    def _subscribe(self, consumer: C) -> C:
+        s = self.settings
         consumer.subscribe(self.broker, batch_size=s.consumer_batch_size,
                            batch_timeout_ms=s.consumer_batch_timeout_ms,
                            session_timeout_ms=s.kafka_session_timeout_ms,
@@ -91,19 +112,26 @@ class Service:
         self._shutdown_hooks.append(hook)
 
     async def start(self) -> None:
+        """Indexes, the declared topics (before anything can auto-create one without its
+        configuration), the service's own start-up hooks, then consuming and relaying."""
         await self.outbox.ensure_indexes(self.settings.outbox_retention_days)
         for consumer in self.consumers:
             await consumer.inbox.ensure_indexes()
+        if self.settings.kafka_create_topics:
+            await ensure_topics(self.settings)
         for hook in self._startup_hooks:
             await hook()
         await self.broker.start()
+        await self.producer.start()
         self.relay.start()
         self.started = True
         log.info("service_started", consumers=[c.name for c in self.consumers])
 
     async def stop(self) -> None:
         """Graceful: stop consuming (in-flight batches finish and commit), flush, disconnect."""
-        if not self.started:
+        if not self.started:  # parts a test or tool started on their own
+            await self.producer.stop()
+            await self.broker.stop()
             await self.client.close()
             return
         self.started = False
@@ -112,6 +140,7 @@ class Service:
         for subscriber in self.broker.subscribers:
             await subscriber.stop()
         await self.relay.stop(flush=True)
+        await self.producer.stop()
         await self.broker.stop()
         await self.client.close()
         log.info("service_stopped")

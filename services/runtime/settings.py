@@ -40,6 +40,15 @@ class ServiceSettings(BaseSettings):
         description="Consumer group session timeout; Tansu also waits half of it on each join.",
     )
     kafka_heartbeat_interval_ms: int = Field(default=3000, ge=100)
+    kafka_create_topics: bool = Field(
+        default=True,
+        description="Create missing declared topics at start; off where topics are managed "
+        "elsewhere (Strimzi KafkaTopic resources, a platform team).",
+    )
+    kafka_topic_replication_factor: int | None = Field(
+        default=None, ge=1,
+        description="Replicas of each topic the service creates; default min(3, brokers).",
+    )
     mongodb_uri: str = Field(default_factory=_env("MONGODB_URI", "mongodb://localhost:27017"))
     mongodb_database: str = ""
     mongodb_server_selection_timeout_ms: int = Field(default=5000, ge=1)

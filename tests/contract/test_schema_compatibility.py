@@ -19,13 +19,12 @@ from typing import Any
 import pytest
 from pydantic import BaseModel
 
-from contracts.catalogue import ALL_EVENTS
 from contracts.compatibility import breaking_changes
 from contracts.enrolment import ParticipantEnrolled
-from contracts.export import SCHEMA_SUFFIX
+from contracts.export import SCHEMA_MODELS, SCHEMA_SUFFIX
 
 COMMITTED = Path(__file__).resolve().parents[2] / "contracts" / "schemas"
-BY_NAME = {cls.__name__: cls for cls in ALL_EVENTS}
+BY_NAME = {cls.__name__: cls for cls in SCHEMA_MODELS}
 
 
 @pytest.mark.parametrize(

@@ -52,7 +52,8 @@ def app(**overrides: Any) -> Application:
 
 
 def enrolled(application: Application, terms: CohortTerms | None = None) -> ParticipantEnrolled:
-    return assess(application, terms or cohort(), participant_id="e-1", actor=Actor.SELF, now=NOW)
+    return assess(application, terms or cohort(), participant_id="e-1", actor=Actor.SELF,
+                  now=NOW).event
 
 
 def test_a_mentor_must_leave_room_for_a_mentee_gap_levels_above():
@@ -135,7 +136,7 @@ def test_topics_are_lower_cased_and_deduplicated_in_order():
 
 
 def test_the_fact_carries_who_enrolled_and_the_cohort():
-    event = assess(app(), cohort(), participant_id="e-7", actor=Actor.ADMIN, now=NOW)
+    event = assess(app(), cohort(), participant_id="e-7", actor=Actor.ADMIN, now=NOW).event
     assert (event.tenant_id, event.cohort_id, event.participant_id) == ("bu-a", "coh-1", "e-7")
     assert event.enrolled_by is Actor.ADMIN
 

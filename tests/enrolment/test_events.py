@@ -16,7 +16,8 @@ from contracts.enrolment import (
     ParticipantEnrolled,
     ParticipantWithdrawn,
 )
-from contracts.topics import ENROLMENT
+from contracts.profiles import ParticipantProfile, decode_profile
+from contracts.topics import ENROLMENT, PROFILES
 from tests.enrolment.conftest import COMMANDS, UNIT_A, Api
 from tests.harness import decoded, eventually, of_cohort, read_topic
 
@@ -57,8 +58,8 @@ async def test_enrol_import_withdraw_and_close_publish_exactly_these_events_keye
         "Autumn", ["de", "en"], 2)
     assert opened.closes_at == datetime.fromisoformat(cohort["closes_at"])
     assert isinstance(own, ParticipantEnrolled)
-    assert (own.participant_id, own.enrolled_by, own.email) == (
-        "e-1", "self", "lea.schneider@example.com")
+    assert (own.participant_id, own.enrolled_by, own.email, own.name, own.goals) == (
+        "e-1", "self", None, None, "")  # contact details travel on the profile topic only
     assert [(r.participant_id, r.role, r.enrolled_by) for r in rows] == [  # type: ignore[attr-defined]
         ("e-10", "mentor", "admin"), ("e-11", "mentee", "admin"), ("e-12", "mentor", "admin")]
     assert {e.correlation_id for e in envelopes[2:5]} == {import_id}
@@ -70,6 +71,19 @@ async def test_enrol_import_withdraw_and_close_publish_exactly_these_events_keye
     assert (closed.reason, closed.enrolled_mentors, closed.enrolled_mentees) == ("admin", 2, 1)
 
     assert len(await api.outbox_types()) == 7  # and the service announced nothing else
+
+    profiles = await read_topic(infra.kafka_bootstrap_servers, PROFILES, count=5,
+                                keep=lambda r: r.key.startswith(f"{cid}/".encode()))
+    leas = [r for r in profiles if r.key == f"{cid}/e-1".encode()]
+    assert [r.value is None for r in leas] == [False, True]  # the profile, then its tombstone
+    lea = decode_profile(leas[0].key, leas[0].value).event
+    assert isinstance(lea, ParticipantProfile)
+    assert (lea.name, lea.email, lea.locale, lea.goals) == (
+        "Lea Schneider", "lea.schneider@example.com", "de", "Show how we use AI assistants daily.")
+    from_import = [decode_profile(r.key, r.value).event for r in profiles if r not in leas]
+    assert sorted((p.participant_id, p.email, p.locale) for p in from_import) == [  # type: ignore[attr-defined]
+        ("e-10", "ann@example.com", "de"), ("e-11", "ben@example.com", "de"),
+        ("e-12", "cem@example.com", "de")]
 
 
 async def test_the_end_of_the_window_publishes_cohort_closed_with_the_counts(

@@ -52,16 +52,19 @@ async def test_malformed_messages_land_in_the_dead_letter_topic_and_the_consumer
     failing_schema["data"].pop("participant_id")
     unknown_type = {**envelope, "id": f"unknown-{unique}",
                     "type": "revmentor.enrolment.ParticipantTeleported.v1"}
-    await produce(
-        infra.kafka_bootstrap_servers,
-        (key, b"this is not json"),
-        (key, json.dumps(failing_schema).encode()),
-        (key, json.dumps(unknown_type).encode()),
-        (key, good.value),
-    )
-    consumer = probe_service(infra, f"dlq-{unique}", {ParticipantEnrolled: apply_enrolment})
+    # "latest": this consumer reads what this test sends, not the whole suite's history
+    consumer = probe_service(infra, f"dlq-{unique}", {ParticipantEnrolled: apply_enrolment},
+                             consumer_start_from="latest")
     await consumer.start()
     try:
+        await eventually(consumer.consuming, what="the consumer to be assigned")
+        await produce(
+            infra.kafka_bootstrap_servers,
+            (key, b"this is not json"),
+            (key, json.dumps(failing_schema).encode()),
+            (key, json.dumps(unknown_type).encode()),
+            (key, good.value),
+        )
         async def good_one_applied() -> bool:
             return await times_applied(consumer, cohort, "p-good") == 1
 

@@ -14,6 +14,8 @@ from aiokafka import AIOKafkaProducer
 from contracts import Event, encode
 from contracts.catalogue import example_data
 from contracts.enrolment import CohortClosed, CohortOpened, ParticipantEnrolled
+from contracts.profiles import ParticipantProfile, encode_profile, profile_key
+from contracts.topics import PROFILES
 from services.matching.app import Matching, build
 from tests.harness import BU_INSURANCE, BU_RETAIL, Tokens, eventually, probe_settings
 
@@ -57,6 +59,24 @@ class MatchingHarness(Tokens):
 
         await eventually(known, what="the cohort to reach the matching service")
 
+    async def announce_profiles(self, *profiles: ParticipantProfile) -> None:
+        """Put profiles on the compacted profile topic, as the enrolment service would."""
+        for profile in profiles:
+            record = encode_profile(profile, source="/revmentor/enrolment")
+            await self.producer.send_and_wait(record.topic, record.value, key=record.key)
+
+    async def erase_profile(self, cohort_id: str, participant_id: str) -> None:
+        """The tombstone of one enrolment's profile: its key, a null value."""
+        await self.producer.send_and_wait(
+            PROFILES, None, key=profile_key(cohort_id, participant_id).encode())
+
+    def profile(self, participant_id: str, goals: str, **fields: Any) -> ParticipantProfile:
+        """A profile in the test's cohort, with the goals matching reads."""
+        return ParticipantProfile.model_validate({
+            **example_data(ParticipantProfile), "tenant_id": TENANT, "cohort_id": self.cohort_id,
+            "participant_id": participant_id, "email": f"{participant_id}@example.com",
+            "goals": goals, **fields})
+
     async def enrol(self, *people: ParticipantEnrolled) -> None:
         await self.announce(*people)
 
@@ -81,8 +101,7 @@ class MatchingHarness(Tokens):
                 "department": "Retail" if role == "mentor" else "Finance",
                 "manager_id": None, "manager_chain": [],
                 "topics_offered": ["genai"] if role == "mentor" else ["negotiation"],
-                "topics_wanted": ["negotiation"] if role == "mentor" else ["genai"],
-                "email": f"{participant_id}@example.com"}
+                "topics_wanted": ["negotiation"] if role == "mentor" else ["genai"]}
         data.update(fields)
         return ParticipantEnrolled.model_validate(data)
 

@@ -46,6 +46,7 @@ def test_an_outage_or_a_configuration_problem_is_retried(error: Exception) -> No
     ({"topic": ".."}, "invalid_topic"),
     ({"value": "text"}, "invalid_record"),
     ({"headers": {"ce_id": 7}}, "invalid_record"),
+    ({"key": None, "value": None}, "invalid_record"),
 ])
 def test_a_document_that_is_no_kafka_record_is_refused_before_sending(
     overrides: dict[str, Any], reason: str
@@ -57,3 +58,7 @@ def test_a_document_that_is_no_kafka_record_is_refused_before_sending(
 def test_a_well_formed_document_is_sent() -> None:
     assert refused_before_sending(doc()) is None
     assert refused_before_sending(doc(key=None, topic="t" * 249)) is None
+
+
+def test_a_tombstone_is_a_key_without_a_value_and_is_sent() -> None:
+    assert refused_before_sending(doc(value=None, headers={})) is None

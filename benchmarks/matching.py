@@ -1,7 +1,11 @@
 """Matching engine benchmark: one seeded, realistic cohort; the engine against the exact optimum.
 
-    python benchmarks/matching.py --mentors 5000 --mentees 5000 [--seed 7] [--capacity 1]
-        [--objective max_score] [--no-exact] [--json]
+    python benchmarks/matching.py --mentors 5000 --mentees 5000 [--profile enterprise]
+        [--seed 7] [--capacity 1] [--objective max_score] [--no-exact] [--json]
+
+--profile picks the cohort: 'enterprise' (below, the default) or one of the stress shapes of
+benchmarks/matching_profiles.py (continuous-tz, few-topics, declined-heavy, tight-rules,
+wide-vocabulary, nobody-feasible), each generated independently of this module's cohort.
 
 What is measured, in one process and on the same instance:
 
@@ -18,6 +22,11 @@ What is measured, in one process and on the same instance:
 * violations: hard-rule breaches in the engine's answer, re-checked here by plain Python that
   shares no code with the engine. Must be 0.
 * matched: number of proposed pairs.
+* exact: the engine's own claim (stats.exact): every feasible pair reached the solver, solved
+  exactly. feasible_pairs: pairs of the pool passing every hard rule. solver_fallbacks: solver
+  calls whose budget ran out (see services/matching/engine/solvers.py). priced_pairs,
+  gap_bound: pairs added by pricing and the first round's proven relative distance to the
+  optimum (services/matching/engine/pricing.py), null when not priced.
 
 Policy: mentor capacity from --capacity, minimum level gap 1, cross-department 'preferred',
 time-zone gap 3 h, reporting lines excluded, WEIGHTS (topic fit first, the rest refining it),
@@ -43,6 +52,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # runnable from a plain checkout
 
+from benchmarks.matching_profiles import PROFILES, generator
+from benchmarks.matching_profiles import policy as profile_policy
 from contracts.enrolment import PreferredFormat
 from contracts.policy import CrossDepartment, MatchingPolicy, Objective, ScoringWeights
 from services.matching.engine import (
@@ -212,22 +223,36 @@ def count_violations(
     return int(bad)
 
 
-def run(args: argparse.Namespace) -> dict[str, float | int | None]:
-    mentors, mentees, declined = generate_cohort(args.mentors, args.mentees, args.seed)
-    policy = MatchingPolicy(
-        mentor_capacity=args.capacity,
+def enterprise_policy(capacity: int, objective: Objective) -> MatchingPolicy:
+    return MatchingPolicy(
+        mentor_capacity=capacity,
         min_level_gap=1,
         cross_department=CrossDepartment.PREFERRED,
         max_timezone_gap_hours=3.0,
         exclude_reporting_line=True,
         weights=WEIGHTS,
-        objective=Objective(args.objective),
+        objective=objective,
     )
+
+
+Report = dict[str, float | int | str | bool | None]
+
+
+def run(args: argparse.Namespace) -> Report:
+    objective = Objective(args.objective)
+    if args.profile == "enterprise":
+        cohort = generate_cohort(args.mentors, args.mentees, args.seed)
+        policy = enterprise_policy(args.capacity, objective)
+    else:
+        cohort = generator(args.profile)(args.mentors, args.mentees, args.seed)
+        policy = profile_policy(args.profile, args.capacity, objective)
+    mentors, mentees, declined = cohort
     start = time.perf_counter()
     result = match(mentors, mentees, policy, declined=declined)
     engine_s = time.perf_counter() - start
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    report: dict[str, float | int | None] = {
+    report: Report = {
+        "profile": args.profile,
         "engine_s": round(engine_s, 3),
         "peak_mb": round(peak_mb, 1),
         "objective": round(result.stats.total_score, 4),
@@ -236,6 +261,12 @@ def run(args: argparse.Namespace) -> dict[str, float | int | None]:
         "gap_pct": None,
         "violations": count_violations(result, mentors, mentees, policy, declined),
         "matched": result.stats.pairs,
+        "exact": result.stats.exact,
+        "feasible_pairs": result.stats.feasible_pairs,
+        "solver_fallbacks": result.stats.solver_fallbacks,
+        "priced_pairs": result.stats.priced_pairs,
+        "gap_bound": None if result.stats.gap_bound is None else round(result.stats.gap_bound, 6),
+        "declined": len(declined),
     }
     if not args.no_exact and args.mentees * args.mentors * args.capacity <= EXACT_DENSE_CELLS:
         start = time.perf_counter()
@@ -253,6 +284,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--mentors", type=int, required=True)
     parser.add_argument("--mentees", type=int, required=True)
+    parser.add_argument("--profile", choices=("enterprise", *PROFILES), default="enterprise")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--capacity", type=int, default=1)
     parser.add_argument("--objective", choices=("max_score", "max_matched"), default="max_score")
@@ -264,7 +296,8 @@ def main(argv: list[str] | None = None) -> None:
         print(json.dumps(report))
         return
     print(
-        f"cohort: {args.mentors} mentors x {args.mentees} mentees, seed {args.seed}, "
+        f"cohort: {args.profile}, {args.mentors} mentors x {args.mentees} mentees, "
+        f"seed {args.seed}, "
         f"capacity {args.capacity}, objective {args.objective}"
     )
     for key, value in report.items():

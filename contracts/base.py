@@ -45,8 +45,8 @@ class Event(BaseModel):
     """A fact published by one service; every event belongs to a tenant and a cohort.
 
     Unknown fields are ignored on decode so that a v1 consumer keeps working when a producer adds
-    an optional field (BACKWARD compatibility within a major version, DESIGN section 3). Every
-    string, list and date is bounded, so no event can outgrow what the broker takes (1 MB).
+    an optional field (BACKWARD compatibility within a major version; docs/architecture.md).
+    Every string, list and date is bounded, so no event can outgrow what the broker takes (1 MB).
     """
 
     model_config = ConfigDict(frozen=True, extra="ignore")

@@ -1,7 +1,7 @@
 """Every event revmentor publishes, indexed by its versioned CloudEvents type.
 
-The order is DESIGN section 3's; exported schemas and the AsyncAPI document follow it, so the
-generated files stay stable.
+The order is the catalogue's (docs/architecture.md); exported schemas and the AsyncAPI
+document follow it, so the generated files stay stable.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """A small checker for breaking changes between two JSON Schemas of the same event version.
 
-Within a major version an event may only gain optional fields (DESIGN section 3), so that data
-written under the old schema still validates under the new one and old consumers keep working.
+Within a major version an event may only gain optional fields (docs/architecture.md), so that
+data written under the old schema still validates under the new one and old consumers keep working.
 This checker names everything that breaks that promise: a property removed, a type changed or
 narrowed, an optional property made required, a new required property, enum values removed. It
 follows ``$ref`` into ``$defs`` (or ``definitions``/``components/schemas``), nested objects,

@@ -2,7 +2,7 @@
 
 ``ParticipantEnrolled`` is the only event that carries a person's name and e-mail address: the
 notifications service needs them to send invitations. Every consumer must erase what it kept of a
-participant when it sees ``ParticipantWithdrawn`` (GDPR, DESIGN section 1).
+participant when it sees ``ParticipantWithdrawn`` (GDPR, see docs/architecture.md).
 """
 
 from __future__ import annotations

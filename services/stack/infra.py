@@ -1,4 +1,4 @@
-"""The three infrastructure tiers of DESIGN.md §5 behind one interface.
+"""The three infrastructure tiers (docs/architecture.md) behind one interface.
 
 Services and tests only ever see `Infra` (two URLs), so the same code runs on embedded
 subprocesses, Docker containers or a real cluster; only configuration changes.

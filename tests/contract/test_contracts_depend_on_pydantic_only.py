@@ -1,5 +1,5 @@
 """The contracts package is publishable on its own: importing it pulls in pydantic, nothing else
-of the platform's stack (DESIGN section 2)."""
+of the platform's stack (docs/architecture.md, "Repository layout")."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The event catalogue as DESIGN section 3 specifies it, and the rules the models hold."""
+"""The event catalogue as docs/architecture.md specifies it, and the rules the models hold."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The runtime's delivery promises, proven against the real broker and database (DESIGN §4)."""
+"""The runtime's delivery promises (docs/architecture.md), proven on the real infrastructure."""
 
 from __future__ import annotations
 

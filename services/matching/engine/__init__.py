@@ -18,14 +18,19 @@ A run, stage by stage (each stage is its own module):
 2. Locked pairs (`fixed`) are kept: their mentees leave the pool, their mentors keep only the
    remaining capacity. A locked pair that breaks a hard rule, names an unknown person or
    overfills a mentor raises `FixedPairError` instead of being silently dropped or kept.
-3. `candidates` screens the pool. Small cohorts (mentees x mentors <= SearchBudget.
-   complete_pairs) hand every feasible pair to the solver. Large ones keep the best few
-   mentors per mentee and the best few mentees per thinly connected mentor.
+3. `candidates` screens the pool, blockwise, and counts the feasible pairs on the way. When
+   they fit `SearchBudget.exact_pairs`, every one goes to the solver, whatever the cohort's
+   size. Otherwise it keeps the best few mentors per mentee and the best few mentees per
+   thinly connected mentor.
 4. `assignment` picks the pairs. With every feasible pair in hand the answer is the exact
    optimum of the policy's objective ('max_score': highest total score; 'max_matched': most
-   pairs, then highest score) and `stats.exact` is True. On pruned candidates both
-   objectives are solved as most pairs first, then highest score (see `assignment`): near
-   optimal, measured by benchmarks/matching.py against the exact optimum.
+   pairs, then highest score) and `stats.exact` is True. Pruned candidates are solved for
+   the objective too where the sparse solver takes them, lexicographically (most pairs, then
+   score, with the auction) beyond. Every solver call is bounded and falls back when its
+   budget runs out (`solvers`, `stats.solver_fallbacks`).
+   `pricing` then asks, with the answer's dual prices, which left-out pairs could still
+   improve it; the screen finds them, they join the candidates, and the solve repeats
+   (`SearchBudget.pricing_rounds`, on by default up to 4,000 mentees).
 5. Residual rounds (`rounds`) give still-unmatched mentees the mentors with capacity left,
    until no feasible pair of two free people is left.
 6. `outcome`: every pair carries each factor's weighted contribution (summing to its score)
@@ -60,8 +65,10 @@ from services.matching.engine.outcome import (
     Unmatched,
     UnmatchedReason,
 )
+from services.matching.engine.pricing import solve_priced
 from services.matching.engine.rounds import FixedPairError, MatchingRun
 from services.matching.engine.scoring import FACTORS, factor_weight, grid_factors, max_score, total
+from services.matching.engine.solvers import SolverBudget
 
 __all__ = [
     "EXACT_DENSE_CELLS",
@@ -73,6 +80,7 @@ __all__ = [
     "ProposedPair",
     "Role",
     "SearchBudget",
+    "SolverBudget",
     "Unmatched",
     "UnmatchedReason",
     "exact_match",
@@ -94,14 +102,16 @@ def match(
     *,
     objective: Objective | None = None,
     budget: SearchBudget | None = None,
+    solver_budget: SolverBudget | None = None,
 ) -> MatchResult:
     """Propose pairs for a cohort under `policy` (see the module docstring)."""
     budget = budget or SearchBudget.for_cohort(len(mentees))
-    run = MatchingRun(mentors, mentees, policy, declined, fixed)
-    first = run.screen(run.open_mentors(), run.open_mentees(), budget)
-    run.solve(first, objective or policy.objective)
+    run = MatchingRun(mentors, mentees, policy, declined, fixed, solver_budget)
+    pool_m, pool_e = run.open_mentors(), run.open_mentees()
+    first = run.screen(pool_m, pool_e, budget)
+    exact = solve_priced(run, first, pool_m, pool_e, objective or policy.objective, budget)
     run.fill_residual(budget)
-    return run.result(first, exact=first.complete)
+    return run.result(first, exact=exact)
 
 
 def exact_match(
@@ -120,7 +130,7 @@ def exact_match(
     if len(pool_e) * len(slot_owner) > EXACT_DENSE_CELLS:
         raise ValueError(f"exact_match is limited to {EXACT_DENSE_CELLS} mentee x slot cells")
     # this screen only measures each person's reach (for the reasons); the dense solve decides
-    first = run.screen(pool_m, pool_e, SearchBudget(complete_pairs=0, per_mentee=1, per_mentor=0))
+    first = run.screen(pool_m, pool_e, SearchBudget(exact_pairs=0, per_mentee=1, per_mentor=0))
     if len(pool_e) and len(slot_owner):
         n_pairs = min(len(pool_e), len(slot_owner))
         bonus = matched_bonus(objective or policy.objective, max_score(policy), n_pairs)
@@ -133,5 +143,5 @@ def exact_match(
             value[start : start + len(rows)] = np.where(ok, grid + bonus, 0.0)
         m_rows, e_rows = solve_dense(value, slot_owner)
         run.accept(m_rows, pool_e[e_rows])
-    run.fill_residual(SearchBudget(complete_pairs=EXACT_DENSE_CELLS))
+    run.fill_residual(SearchBudget(exact_pairs=EXACT_DENSE_CELLS))
     return run.result(first, exact=True)

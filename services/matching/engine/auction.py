@@ -100,11 +100,15 @@ def auction(
     value: NDArray[np.float64],
     balanced: bool,
     scale: float,
-) -> NDArray[np.intp]:
-    """Object won by each bidder, total value within n_bidders * eps of the best.
+    max_rounds: int,
+    max_bids: int,
+) -> tuple[NDArray[np.intp], bool]:
+    """(object won by each bidder, finished): total value within n_bidders * eps of the best.
 
     A matching covering every bidder must exist. `scale` is the largest value; epsilon is
-    relative to it.
+    relative to it. After `max_rounds` bidding rounds or `max_bids` options weighed (all
+    phases together) it stops and returns what it has, finished=False: some bidders may hold
+    no object (-1).
     """
     schedule = tuple(f * scale for f in (SCALING if balanced else (FINE_EPSILON,)))
     order = np.argsort(bidder, kind="stable")
@@ -114,6 +118,7 @@ def auction(
     span = float(value.max() - value.min()) + 1.0  # bid step of a bidder with one option
     price = np.zeros(n_objects)
     assigned = np.full(n_bidders, -1, np.intp)
+    rounds = bids = 0
     for eps in schedule:
         owner = np.full(n_objects, -1, np.intp)
         assigned[:] = -1
@@ -121,6 +126,9 @@ def auction(
         while len(bidders):
             starts = indptr[bidders]
             lens = indptr[bidders + 1] - starts
+            rounds, bids = rounds + 1, bids + int(lens.sum())
+            if rounds > max_rounds or bids > max_bids:
+                return assigned, False
             seg_start = np.cumsum(lens) - lens
             seg = np.repeat(np.arange(len(bidders)), lens)
             idx = np.repeat(starts - seg_start, lens) + np.arange(len(seg))
@@ -142,4 +150,4 @@ def auction(
             assigned[outbid[outbid >= 0]] = -1
             owner[won], assigned[winner], price[won] = winner, won, bid[win]
             bidders = np.flatnonzero(assigned < 0)
-    return assigned
+    return assigned, True

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 from contracts.matching import ScoreFactorName
+from services.matching.engine.solvers import SolverLog
 
 Role = Literal["mentor", "mentee"]
 # no_feasible_partner: nobody on the other side passes the hard rules with this person.
@@ -53,8 +54,15 @@ class MatchStats:
     cross_department_share: float  # share of pairs whose departments differ
     unmatched_mentees: Mapping[str, int]  # reason -> count
     unmatched_mentors: Mapping[str, int]
-    exact: bool  # the solver saw every feasible pair: the result is a proven optimum
+    exact: bool  # the solver saw every feasible pair and solved exactly: a proven optimum
     candidate_pairs: int  # pairs the solver was offered, over all rounds
+    feasible_pairs: int = 0  # pairs of the open pool passing every hard rule (first round)
+    solver_fallbacks: int = 0  # solver calls whose budget ran out (see engine.solvers)
+    solves: Mapping[str, int] = field(default_factory=dict)  # solver -> calls answered
+    priced_pairs: int = 0  # candidates added because they priced out (see engine.pricing)
+    # pruned runs with pricing: proven upper bound of (optimum - total) / total of the first
+    # round, from its dual prices (up to the screen's float32 scoring); None when not priced
+    gap_bound: float | None = None
 
 
 @dataclass(frozen=True)
@@ -70,6 +78,10 @@ def summarise(
     cross_department: int,
     exact: bool,
     candidate_pairs: int,
+    feasible_pairs: int = 0,
+    solver_log: SolverLog | None = None,
+    priced_pairs: int = 0,
+    gap_bound: float | None = None,
 ) -> MatchResult:
     """Bundle pairs and unmatched people with their statistics."""
     n = len(pairs)
@@ -85,5 +97,10 @@ def summarise(
         unmatched_mentors=dict(Counter(u.reason for u in unmatched if u.role == "mentor")),
         exact=exact,
         candidate_pairs=candidate_pairs,
+        feasible_pairs=feasible_pairs,
+        solver_fallbacks=solver_log.fallbacks if solver_log else 0,
+        solves=dict(solver_log.solves) if solver_log else {},
+        priced_pairs=priced_pairs,
+        gap_bound=gap_bound,
     )
     return MatchResult(pairs=pairs, unmatched=unmatched, stats=stats)

@@ -23,8 +23,9 @@ from services.matching.engine.candidates import (
     SearchBudget,
     screen,
 )
-from services.matching.engine.encoding import Candidate, encode_sides
+from services.matching.engine.encoding import Candidate, Side, encode_sides
 from services.matching.engine.feasibility import (
+    PairSet,
     attribute_feasible,
     declined_pairs,
     excluded_pairs,
@@ -38,6 +39,7 @@ from services.matching.engine.outcome import (
     summarise,
 )
 from services.matching.engine.scoring import FACTORS, pair_factors, total
+from services.matching.engine.solvers import SolverBudget, SolverLog
 
 MAX_RESIDUAL_ROUNDS = 8
 _REACH_CELLS = 2_000_000  # pairs checked at once when looking past the first round's pool
@@ -55,6 +57,7 @@ class MatchingRun:
         policy: MatchingPolicy,
         declined: Collection[tuple[str, str]],
         fixed: Iterable[tuple[str, str]],
+        solver_budget: SolverBudget | None = None,
     ) -> None:
         for role, people in (("mentor", mentors), ("mentee", mentees)):
             ids = [p.participant_id for p in people]
@@ -70,6 +73,10 @@ class MatchingRun:
         self.pair_e: list[NDArray[np.intp]] = []
         self.still_open: tuple[NDArray[np.intp], NDArray[np.intp]] | None = None
         self.candidate_pairs = 0
+        self.priced_pairs = 0  # candidates added by pricing
+        self.gap_bound: float | None = None  # proven distance to the optimum (pricing)
+        self.solver_budget = solver_budget or SolverBudget()
+        self.solver_log = SolverLog()
         self.locked = self._lock(fixed)
 
     def _lock(self, fixed: Iterable[tuple[str, str]]) -> int:
@@ -108,17 +115,24 @@ class MatchingRun:
     def open_mentees(self) -> NDArray[np.intp]:
         return np.flatnonzero(~self.mentee_taken)
 
+    def pool(
+        self, pool_m: NDArray[np.intp], pool_e: NDArray[np.intp]
+    ) -> tuple[Side, Side, PairSet, PairSet]:
+        whole = len(pool_m) == len(self.mentors) and len(pool_e) == len(self.mentees)
+        if whole:
+            return self.mentors, self.mentees, self.excluded, self.declined
+        return (
+            self.mentors.take(pool_m),
+            self.mentees.take(pool_e),
+            self.excluded.restrict(pool_m, pool_e, len(self.mentors)),
+            self.declined.restrict(pool_m, pool_e, len(self.mentors)),
+        )
+
     def screen(
         self, pool_m: NDArray[np.intp], pool_e: NDArray[np.intp], budget: SearchBudget
     ) -> Candidates:
         """Screen a sub-cohort; pairs and reach come back in whole-cohort rows."""
-        whole = len(pool_m) == len(self.mentors) and len(pool_e) == len(self.mentees)
-        mentors = self.mentors if whole else self.mentors.take(pool_m)
-        mentees = self.mentees if whole else self.mentees.take(pool_e)
-        excluded, declined = self.excluded, self.declined
-        if not whole:
-            excluded = excluded.restrict(pool_m, pool_e, len(self.mentors))
-            declined = declined.restrict(pool_m, pool_e, len(self.mentors))
+        mentors, mentees, excluded, declined = self.pool(pool_m, pool_e)
         n_topics = len(self.vocabulary.topics)
         found = screen(mentors, mentees, self.policy, excluded, declined, n_topics, budget)
         self.candidate_pairs += len(found.mentor)
@@ -127,26 +141,40 @@ class MatchingRun:
         mentor_reach[pool_m] = found.mentor_reach
         mentee_reach[pool_e] = found.mentee_reach
         return Candidates(
-            pool_m[found.mentor], pool_e[found.mentee], mentor_reach, mentee_reach, found.complete
+            pool_m[found.mentor],
+            pool_e[found.mentee],
+            mentor_reach,
+            mentee_reach,
+            found.complete,
+            found.feasible_pairs,
         )
 
-    def solve(self, found: Candidates, objective: Objective) -> int:
-        """Assign among the screened pairs; returns how many pairs were added."""
+    def solve(self, found: Candidates, objective: Objective) -> tuple[int, bool]:
+        """Assign among the screened pairs: (pairs added, whether they are the exact optimum)."""
         factors = pair_factors(self.mentors, self.mentees, self.policy, found.mentor, found.mentee)
-        m, e = solve_sparse(
-            self.capacity, found.mentor, found.mentee, total(factors), objective, found.complete
+        m, e, exact = solve_sparse(
+            self.capacity,
+            found.mentor,
+            found.mentee,
+            total(factors),
+            objective,
+            found.complete,
+            self.solver_budget,
+            self.solver_log,
+            on_candidates=True,
         )
         self.accept(m, e)
-        return len(m)
+        return len(m), exact
 
     def fill_residual(self, budget: SearchBudget) -> None:
         """Offer still-free mentees the mentors with capacity left, until nothing fits."""
+        self.still_open = None
         for _ in range(MAX_RESIDUAL_ROUNDS):
             pool_m, pool_e = self.open_mentors(), self.open_mentees()
             if len(pool_m) == 0 or len(pool_e) == 0:
                 return
             found = self.screen(pool_m, pool_e, budget)
-            if len(found.mentor) == 0 or self.solve(found, Objective.MAX_MATCHED) == 0:
+            if len(found.mentor) == 0 or self.solve(found, Objective.MAX_MATCHED)[0] == 0:
                 return
         pool_m, pool_e = self.open_mentors(), self.open_mentees()
         if len(pool_m) and len(pool_e):
@@ -219,7 +247,15 @@ class MatchingRun:
         ]
         cross = self.mentors.department[m_rows] != self.mentees.department[e_rows]
         return summarise(
-            tuple(pairs), tuple(unmatched), int(cross.sum()), exact, self.candidate_pairs
+            tuple(pairs),
+            tuple(unmatched),
+            int(cross.sum()),
+            exact,
+            self.candidate_pairs,
+            first.feasible_pairs,
+            self.solver_log,
+            self.priced_pairs,
+            self.gap_bound,
         )
 
     def _pair(

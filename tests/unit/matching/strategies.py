@@ -46,7 +46,7 @@ WORDS = "ai video social data cloud leadership budget network strategy coaching 
 TEST_WEIGHTS = ScoringWeights(
     topic_fit=0.45, reverse_topic_fit=0.15, format=0.10, cross_department=0.15, goal_similarity=0.15
 )
-PRUNED = SearchBudget(complete_pairs=0, per_mentee=2, per_mentor=1, block_cells=8)
+PRUNED = SearchBudget(exact_pairs=0, per_mentee=2, per_mentor=1, block_cells=8)
 SEARCHES = {"complete": SearchBudget(), "pruned": PRUNED}
 CHECKS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

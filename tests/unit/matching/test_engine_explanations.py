@@ -113,11 +113,10 @@ def test_statistics_agree_with_the_pairs(cohort: Cohort, policy: MatchingPolicy)
     assert sum(stats.unmatched_mentors.values()) == len(mentors) - stats.matched_mentors
     if result.pairs:
         assert stats.mean_score == pytest.approx(stats.total_score / stats.pairs)
-        # one id may be enrolled on both sides, with a department per enrolment
         cross = sum(
             mentor_department[p.mentor_id] != mentee_department[p.mentee_id]
             for p in result.pairs
-        )
+        )  # one id may be enrolled in both roles, with a department in each
         assert stats.cross_department_share == pytest.approx(cross / stats.pairs)
 
 

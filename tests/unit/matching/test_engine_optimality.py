@@ -114,7 +114,7 @@ def test_pruned_search_stays_near_the_exact_optimum_on_a_realistic_cohort(
 ) -> None:
     mentors, mentees, declined = enterprise_cohort(300, 360, seed=11)
     policy = cohort_policy(mentor_capacity=capacity, max_timezone_gap_hours=3.0)
-    pruned = SearchBudget(complete_pairs=0)
+    pruned = SearchBudget(exact_pairs=0)
     with mock.patch.object(assignment, "AUCTION_FROM_BIDDERS", 1 if auction else 10**9):
         result = match(mentors, mentees, policy, declined=declined, budget=pruned)
     best = exact_match(mentors, mentees, policy, declined=declined).stats.total_score
@@ -128,7 +128,8 @@ def test_pruned_search_stays_near_the_optimum_with_a_goal_vocabulary_wider_than_
     mentors, mentees, declined = enterprise_cohort(200, 240, seed=5)
     policy = cohort_policy(max_timezone_gap_hours=3.0)
     with mock.patch.object(scoring, "SCREEN_GOAL_COLUMNS", 4):  # the SVD-projected goal screen
-        result = match(mentors, mentees, policy, declined=declined, budget=SearchBudget(0))
+        pruned = SearchBudget(exact_pairs=0)
+        result = match(mentors, mentees, policy, declined=declined, budget=pruned)
     best = exact_match(mentors, mentees, policy, declined=declined).stats.total_score
     assert result.stats.total_score >= 0.995 * best
 
@@ -144,7 +145,7 @@ def test_mentor_capacity_above_one_is_used() -> None:
 def test_same_cohort_gives_the_same_proposal() -> None:
     mentors, mentees, declined = enterprise_cohort(120, 150, seed=3)
     policy = cohort_policy(max_timezone_gap_hours=3.0)
-    budget = SearchBudget(complete_pairs=0)
+    budget = SearchBudget(exact_pairs=0)
     first = match(mentors, mentees, policy, declined=declined, budget=budget)
     again = match(mentors, mentees, policy, declined=declined, budget=budget)
     assert first == again
@@ -189,8 +190,8 @@ def test_large_cohort_assignment_finds_a_maximum_matching_with_near_best_score(
     score = rng.integers(1, 20, len(mentor)) / 20.0
     cap = np.full(n_mentors, capacity, np.int64)
     with mock.patch.object(assignment, "AUCTION_FROM_BIDDERS", 1 if auction else 10**9):
-        m, e = assignment.solve_sparse(cap, mentor, mentee, score, MAX_SCORE, complete=False)
-    best_m, best_e = assignment.solve_sparse(cap, mentor, mentee, score, MAX_MATCHED, True)
+        m, e, _ = assignment.solve_sparse(cap, mentor, mentee, score, MAX_SCORE, complete=False)
+    best_m, best_e, _ = assignment.solve_sparse(cap, mentor, mentee, score, MAX_MATCHED, True)
     assert len(set(e.tolist())) == len(e)
     assert np.bincount(m, minlength=n_mentors).max(initial=0) <= capacity
     lookup = dict(zip(keys.tolist(), score.tolist(), strict=True))

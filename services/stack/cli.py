@@ -7,6 +7,8 @@ import os
 import runpy
 import signal
 import sys
+import tempfile
+from contextlib import nullcontext as _nothing
 from pathlib import Path
 from types import FrameType
 from typing import Annotated
@@ -18,6 +20,10 @@ from rich.table import Table
 
 from services.stack import roster
 from services.stack.contracts_cli import app as contracts_app
+from services.stack.demo.client import PlatformError
+from services.stack.demo.programme import Scenario
+from services.stack.demo.report import render
+from services.stack.demo.run import Target, run_sync
 from services.stack.demo.units import UNITS, admin_token
 from services.stack.infra import KAFKA_ENV, MONGO_ENV, EmbeddedInfra, InfraError
 from services.stack.local_stack import LocalStack, StackInfo
@@ -188,3 +194,68 @@ def mail(
     for m in kept:
         table.add_row(", ".join(m.envelope_to), m.subject, m.path.name)
     Console().print(table)
+
+
+@app.command()
+def demo(
+    participants: Annotated[int, typer.Option(min=8, max=20_000,
+                                              help="People in both cohorts together.")] = 500,
+    seed: Annotated[int, typer.Option(help="Same seed, same people and answers.")] = 7,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON summary.")] = False,
+    url: Annotated[list[str] | None, typer.Option(
+        help="A running stack: the enrolment service's URL (the others on the usual ports of "
+        "that host), or NAME=URL per service; repeatable.")] = None,
+    stack_file: Annotated[Path | None, typer.Option(
+        "--stack", help="The stack.json of a running `revmentor up`.")] = None,
+    mail_dir: Annotated[Path | None, typer.Option(
+        help="With --url: the mail sink's directory, to count and check the e-mails.")] = None,
+    concurrency: Annotated[int, typer.Option(min=1, max=256,
+                                             help="Requests in flight at once.")] = 16,
+) -> None:
+    """Play a whole reverse-mentoring programme through the public HTTP APIs and judge it.
+
+    Without --url or --stack it starts the platform for itself and stops it afterwards (the
+    mail and the logs stay in a temporary directory). Exit 1 when an invariant breaks, 2 when
+    the programme could not be played.
+    """
+    _interrupt_on_sigterm()
+    scenario = Scenario(participants=participants, seed=seed)
+    out = Console(width=None if sys.stdout.isatty() else 160)
+    try:
+        if stack_file is not None:
+            result = run_sync(Target.of_stack(StackInfo.read(stack_file)), scenario,
+                              quiet=as_json, concurrency=concurrency)
+        elif url:
+            result = run_sync(Target.of_urls(url, mail_dir), scenario, quiet=as_json,
+                              concurrency=concurrency)
+        else:
+            result = _demo_on_own_stack(scenario, as_json, concurrency)
+    except (PlatformError, InfraError, RuntimeError, KeyError) as exc:
+        console.print(f"[red]the demo could not be played:[/] {escape(str(exc))}")
+        raise typer.Exit(2) from None
+    except KeyboardInterrupt:
+        console.print("[yellow]demo interrupted[/]")
+        raise typer.Exit(130) from None
+    if as_json:
+        print(json.dumps(result, indent=2))
+    else:
+        render(out, result)
+    if result["violations"]:
+        raise typer.Exit(1)
+
+
+def _demo_on_own_stack(scenario: Scenario, quiet: bool, concurrency: int) -> dict[str, object]:
+    data_dir = Path(tempfile.mkdtemp(prefix="revmentor-demo-"))
+    stack = LocalStack(data_dir=data_dir, fixed_ports=False, persist_database=False)
+    for entry in stack.skipped:
+        console.print(f"[yellow]{entry.name}[/]: not installed in this checkout, not started")
+    with console.status("starting the platform", spinner="dots") if not quiet else _nothing():
+        stack.start()
+    try:
+        if not quiet:
+            console.print(f"platform up in {stack.startup_seconds['total']:.1f} s "
+                          f"({', '.join(stack.info.services)}); logs and mail in {data_dir}")
+        return run_sync(Target.of_stack(stack.info), scenario, quiet=quiet,
+                        concurrency=concurrency)
+    finally:
+        stack.stop()

@@ -66,7 +66,8 @@ class LocalStack:
     """Start with `with LocalStack(...) as stack:`; leaving the block stops every process.
 
     ``data_dir`` keeps the database (its storage path), the mail and the logs between runs;
-    without it everything lives in a temporary directory removed on stop. ``kafka`` and
+    without it everything lives in a temporary directory removed on stop. The demo keeps its
+    mail and logs but not its database (``persist_database=False``). ``kafka`` and
     ``mongodb`` (both or neither) name external infrastructure instead of the embedded one.
     ``fixed_ports`` prefers the roster's ports (a developer's bookmarks keep working) and falls
     back to free ones; tests and the demo's own stack take free ports. ``settings`` are service
@@ -78,11 +79,13 @@ class LocalStack:
                  settings: Mapping[str, str] | None = None,
                  services: Sequence[ServiceEntry] = roster.ROSTER,
                  ready_timeout: float = 90.0, stop_grace: float = 20.0,
-                 keep_data_dir: bool | None = None) -> None:
+                 keep_data_dir: bool | None = None,
+                 persist_database: bool | None = None) -> None:
         if bool(kafka) != bool(mongodb):
             raise InfraError("external infrastructure needs both a Kafka and a MongoDB URL")
         self.data_dir, self.kafka, self.mongodb = data_dir, kafka, mongodb
         self.keep = keep_data_dir if keep_data_dir is not None else data_dir is not None
+        self.persist_database = self.keep if persist_database is None else persist_database
         self.host, self.fixed_ports = host, fixed_ports
         self.settings = dict(settings or {})
         self.installed = roster.installed(tuple(services))
@@ -124,7 +127,7 @@ class LocalStack:
         if self.kafka and self.mongodb:
             self.infra_tier = ExternalInfra({KAFKA_ENV: self.kafka, MONGO_ENV: self.mongodb})
         else:
-            kept = root / "database" if self.keep else None
+            kept = root / "database" if self.persist_database else None
             self.infra_tier = EmbeddedInfra(storage_path=kept)
         infra = self.infra_tier.start()
         self.startup_seconds["infrastructure"] = time.monotonic() - began

@@ -127,7 +127,7 @@ def sessions(play_: CohortPlay, view: CohortView) -> list[str]:
                 "completed" if play_.session_target == 1 else "active")
         if m["status"] != want:
             problems.append(f"mentorship {m['pair_id']} is {m['status']}, expected {want}")
-    held, ratings = view.kpis["sessions"]["held"], view.kpis["ratings"]
+    held, ratings = view.kpis["sessions"]["held"], view.kpis["average_rating"]
     if held != len(play_.held):
         problems.append(f"KPIs count {held} held sessions, {len(play_.held)} were held")
     if (ratings["mentor_feedback"], ratings["mentee_feedback"]) != (len(play_.held),) * 2:
@@ -144,8 +144,10 @@ def privacy(play_: CohortPlay, view: CohortView, seen: Observed) -> list[str]:
     """
     problems: list[str] = []
     mail_text = [m.text() for m in seen.mail]
-    for note in play_.notes.values():
-        where = [name for name, text in view.texts.items() if note in text]
+    for key, note in play_.notes.items():
+        author = key.split("/")[1]
+        where = [f"{r.where} (read by {r.reader})" for r in view.reads
+                 if note in r.text and r.reader != author]
         where += ["an e-mail" for text in mail_text if note in text][:1]
         if where:
             problems.append(f"a private note is visible in {', '.join(where)}")
@@ -157,8 +159,8 @@ def privacy(play_: CohortPlay, view: CohortView, seen: Observed) -> list[str]:
         markers = {"e-mail address": person.email, "directory id": person.employee_id,
                    **({"name": person.name} if len(namesakes) == 1 else {})}
         for what, marker in markers.items():
-            where = [name for name, text in view.texts.items() if marker in text
-                     and (what != "directory id" or name == "enrolment participants")]
+            where = [r.where for r in view.reads if marker in r.text
+                     and (what != "directory id" or r.where == "enrolment participants")]
             if where:
                 problems.append(f"the withdrawn participant's {what} is served by "
                                 f"{', '.join(where)}")

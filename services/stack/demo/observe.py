@@ -21,6 +21,15 @@ QUIET_S = 1.5
 """How long backlogs, lags and the mail count must stay unchanged to count as settled."""
 
 
+@dataclass(frozen=True)
+class Read:
+    """One answer of the platform and who asked: ``admin`` or a participant id."""
+
+    where: str
+    reader: str
+    text: str
+
+
 @dataclass
 class CohortView:
     cohort: dict[str, Any]
@@ -32,7 +41,7 @@ class CohortView:
     kpis: dict[str, Any] | None = None
     withdrawn_lookup: int | None = None
     """The status the enrolment API answers for the withdrawn person's record (404 expected)."""
-    texts: dict[str, str] = field(default_factory=dict)
+    reads: list[Read] = field(default_factory=list)
     """Raw answers of admin and member reads, to search for what must not be there."""
 
 
@@ -101,7 +110,7 @@ async def _cohort(platform: Platform, play_: CohortPlay) -> CohortView:
         pairs=await get("matching", f"/cohorts/{cid}/pairs"),
         rounds=await get("matching", f"/cohorts/{cid}/rounds"),
     )
-    texts = view.texts
+    reads = view.reads
     if platform.has("sessions"):
         view.mentorships = await get("sessions", f"/cohorts/{cid}/mentorships")
         view.kpis = await get("sessions", f"/cohorts/{cid}/kpis")
@@ -113,19 +122,20 @@ async def _cohort(platform: Platform, play_: CohortPlay) -> CohortView:
             admin = await platform.request("sessions", "GET", f"/sessions/{sid}", unit=unit)
             member = await platform.request("sessions", "GET", f"/sessions/{sid}/feedback",
                                             unit=unit, participant=partner)
-            texts[f"sessions admin /sessions/{sid}"] = admin.text
-            texts[f"sessions partner /sessions/{sid}/feedback"] = member.text
+            reads.append(Read(f"sessions /sessions/{sid}", "admin", admin.text))
+            reads.append(Read(f"sessions /sessions/{sid}/feedback", partner, member.text))
     if play_.withdrawn is not None:
         person = play_.withdrawn
         lookup = await platform.request(
             "enrolment", "GET", f"/cohorts/{cid}/participants/{person.employee_id}", unit=unit)
         view.withdrawn_lookup = lookup.status_code
-        texts["enrolment participants"] = str(view.participants) + str(view.withdrawn)
-        texts["matching pairs"] = str(view.pairs)
+        reads.append(Read("enrolment participants", "admin",
+                          str(view.participants) + str(view.withdrawn)))
+        reads.append(Read("matching pairs", "admin", str(view.pairs)))
         if platform.has("sessions"):
-            texts["sessions mentorships"] = str(view.mentorships)
+            reads.append(Read("sessions mentorships", "admin", str(view.mentorships)))
         if platform.has("notifications"):
             deliveries = await platform.request("notifications", "GET", "/deliveries",
                                                 unit=unit, params={"limit": 500})
-            texts["notifications deliveries"] = deliveries.text
+            reads.append(Read("notifications deliveries", "admin", deliveries.text))
     return view

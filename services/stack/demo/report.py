@@ -19,7 +19,7 @@ def cohort_figures(play_: CohortPlay, seen: Observed) -> dict[str, Any]:
     proposed = [p for rnd in play_.rounds for p in rnd["pairs"]]
     domain = MAIL_DOMAIN[play_.unit.locale]
     kpis = view.kpis or {}
-    ratings = kpis.get("ratings", {})
+    ratings = kpis.get("average_rating", {})
     mentorships = Counter(m["status"] for m in view.mentorships)
     return {
         "business_unit": play_.unit.business_unit,
@@ -40,8 +40,8 @@ def cohort_figures(play_: CohortPlay, seen: Observed) -> dict[str, Any]:
         "completion_rate": kpis.get("mentorships", {}).get("completion_rate"),
         "cross_department_share": kpis.get("mentorships", {}).get("cross_department_share"),
         "top_topics_learned_by_mentees": [
-            t["topic"] for t in kpis.get("topics", {}).get("by_mentees", [])[:3]]
-        if isinstance(kpis.get("topics"), dict) else [],
+            t["topic"] for t in kpis.get("learned_topics", {}).get("by_mentees", [])[:3]]
+        if kpis else [],
         "emails_sent": sum(any(a.endswith(f"@{domain}") for a in m.envelope_to)
                            for m in seen.mail),
     }

@@ -29,7 +29,7 @@ class Platform:
     """One HTTP client per service; at most ``concurrency`` calls in flight."""
 
     def __init__(self, urls: Mapping[str, str], secret: str, *, concurrency: int = 16) -> None:
-        self.urls, self.secret = dict(urls), secret
+        self.urls, self.secret, self.concurrency = dict(urls), secret, concurrency
         self._gate = asyncio.Semaphore(concurrency)
         self._http: dict[str, httpx.AsyncClient] = {}
         self._tokens: dict[tuple[str, str | None], str] = {}

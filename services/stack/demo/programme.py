@@ -45,6 +45,7 @@ class Answer:
     pair: dict[str, Any]
     decision: str
     round_no: int
+    reason: str = DECLINE_REASONS[0]
 
 
 @dataclass
@@ -144,7 +145,7 @@ async def enrol(platform: Platform, plays: list[CohortPlay], rng: random.Random,
                                     participant=person.employee_id, json=body)
                 advance()
 
-            await gather(self_enrol(play_.people[pid]) for pid in sorted(own))
+            await gather(platform, (self_enrol(play_.people[pid]) for pid in sorted(own)))
 
 
 async def close_and_match(platform: Platform, plays: list[CohortPlay], steps: Steps) -> None:
@@ -188,7 +189,7 @@ async def answer(platform: Platform, plays: list[CohortPlay], rng: random.Random
             draw = rng.random()
             decision = ("mentee_declines" if draw < decline_share / 2 else
                         "mentor_declines" if draw < decline_share else "accept")
-            todo.append((play_, Answer(pair, decision, round_no)))
+            todo.append((play_, Answer(pair, decision, round_no, rng.choice(DECLINE_REASONS))))
     with steps.step(f"answering proposals (round {round_no})", len(todo)) as advance:
 
         async def respond(play_: CohortPlay, ans: Answer) -> None:
@@ -202,11 +203,11 @@ async def answer(platform: Platform, plays: list[CohortPlay], rng: random.Random
                                     participant=member)
             if no is not None:
                 await platform.call("matching", "POST", f"/pairs/{pair_id}/decline", unit=unit,
-                                    participant=no, json={"reason": rng.choice(DECLINE_REASONS)})
+                                    participant=no, json={"reason": ans.reason})
             play_.answers[pair_id] = ans
             advance()
 
-        await gather(respond(p, a) for p, a in todo)
+        await gather(platform, (respond(p, a) for p, a in todo))
 
 
 async def rematch(platform: Platform, plays: list[CohortPlay], steps: Steps) -> None:
@@ -237,10 +238,11 @@ async def hold_sessions(platform: Platform, plays: list[CohortPlay], rng: random
                         note_share: float, steps: Steps) -> None:
     """Each mentorship meets once (it starts a minute from now, which counts as started) and
     both sides rate it; a cohort whose target is two sessions books its next one."""
-    todo = [(p, pair_id) for p in plays for pair_id in p.confirmed]
+    todo = [(p, pair_id, [feedback(rng, note_share) for _ in range(2)])
+            for p in plays for pair_id in p.confirmed]
     with steps.step("sessions: scheduled, held, rated", len(todo)) as advance:
 
-        async def meet(play_: CohortPlay, pair_id: str) -> None:
+        async def meet(play_: CohortPlay, pair_id: str, given: list[dict[str, Any]]) -> None:
             unit, pair = play_.unit.business_unit, play_.answers[pair_id].pair
             mentor, mentee = play_.people[pair["mentor_id"]], play_.people[pair["mentee_id"]]
             starts = datetime.now(UTC) + timedelta(minutes=1)
@@ -253,17 +255,15 @@ async def hold_sessions(platform: Platform, plays: list[CohortPlay], rng: random
             await platform.call("sessions", "POST", f"/sessions/{sid}/held", unit=unit,
                                 participant=mentor.employee_id)
             play_.held.add(sid)
-            for who, topics in ((mentee, pair["shared_topics"]),
-                                (mentor, pair["reverse_shared_topics"])):
+            for who, topics, body in ((mentee, pair["shared_topics"], given[0]),
+                                      (mentor, pair["reverse_shared_topics"], given[1])):
                 note = None
-                if rng.random() < note_share:
+                if body.pop("private"):
                     note = f"private-note-{sid}-{who.employee_id}"
                     play_.notes[f"{sid}/{who.employee_id}"] = note
                 await platform.call("sessions", "POST", f"/sessions/{sid}/feedback", unit=unit,
-                                    participant=who.employee_id, json={
-                                        "rating": rng.choices((5, 4, 3, 2), (5, 4, 2, 1))[0],
-                                        "learned_something": rng.random() < 0.9,
-                                        "topics": list(topics)[:3], "note": note})
+                                    participant=who.employee_id,
+                                    json={**body, "topics": list(topics)[:3], "note": note})
             if play_.session_target > 1:
                 later = meeting(mentor, mentee, pair_id, starts + timedelta(days=14))
                 nxt = await platform.call("sessions", "POST",
@@ -272,7 +272,13 @@ async def hold_sessions(platform: Platform, plays: list[CohortPlay], rng: random
                 play_.sessions[pair_id].append(nxt["session_id"])
             advance()
 
-        await gather(meet(p, pid) for p, pid in todo)
+        await gather(platform, (meet(p, pid, given) for p, pid, given in todo))
+
+
+def feedback(rng: random.Random, note_share: float) -> dict[str, Any]:
+    """One side's rating, drawn before any call runs, so a seed gives the same answers."""
+    return {"rating": rng.choices((5, 4, 3, 2), (5, 4, 2, 1))[0],
+            "learned_something": rng.random() < 0.9, "private": rng.random() < note_share}
 
 
 def meeting(mentor: Person, mentee: Person, pair_id: str, starts: datetime) -> dict[str, Any]:
@@ -325,6 +331,14 @@ async def until(probe: Callable[[], Awaitable[T | None]], what: str, within: flo
         await asyncio.sleep(0.1)
 
 
-async def gather(calls: Iterable[Awaitable[None]]) -> None:
-    """Run the calls together (the client bounds how many are in flight); first error wins."""
-    await asyncio.gather(*calls)
+async def gather(platform: Platform, calls: Iterable[Awaitable[None]]) -> None:
+    """Run the calls together (the client bounds how many are in flight); first error wins.
+
+    With a concurrency of one they run one after the other in the given order, so the events
+    of a cohort come in an order the end-to-end test can state exactly.
+    """
+    if platform.concurrency == 1:
+        for call in calls:
+            await call
+    else:
+        await asyncio.gather(*calls)

@@ -15,8 +15,8 @@ import httpx
 from services.stack import roster
 from services.stack.demo.client import Platform
 from services.stack.demo.invariants import violations
-from services.stack.demo.observe import observe
-from services.stack.demo.programme import Scenario, play
+from services.stack.demo.observe import Observed, observe
+from services.stack.demo.programme import CohortPlay, Scenario, play
 from services.stack.demo.progress import Steps
 from services.stack.demo.report import summary
 from services.stack.local_stack import StackInfo, jwt_secret
@@ -67,9 +67,18 @@ async def reachable(services: dict[str, str]) -> dict[str, str]:
     return answering
 
 
+@dataclass(frozen=True)
+class DemoRun:
+    """What the demo did, what the platform answered afterwards, and the summary of both."""
+
+    plays: list[CohortPlay]
+    seen: Observed
+    summary: dict[str, Any]
+
+
 async def run(target: Target, scenario: Scenario, *, quiet: bool = False,
-              concurrency: int = 16) -> dict[str, Any]:
-    """Play the programme, let the platform settle, read it back, judge it: the summary."""
+              concurrency: int = 16) -> DemoRun:
+    """Play the programme, let the platform settle, read it back, judge it."""
     started = time.monotonic()
     services = await reachable(target.services)
     missing = {"enrolment", "matching"} - set(services)
@@ -83,9 +92,11 @@ async def run(target: Target, scenario: Scenario, *, quiet: bool = False,
             with steps.step("settling and reading back", 1):
                 seen = await observe(platform, plays, mailbox)
     problems = violations(plays, seen)
-    return summary(plays, seen, problems, time.monotonic() - started,
-                   str(target.mail_dir) if target.mail_dir else None, sorted(services))
+    return DemoRun(plays, seen, summary(plays, seen, problems, time.monotonic() - started,
+                                        str(target.mail_dir) if target.mail_dir else None,
+                                        sorted(services)))
 
 
 def run_sync(target: Target, scenario: Scenario, **options: Any) -> dict[str, Any]:
-    return asyncio.run(run(target, scenario, **options))
+    """The summary of :func:`run`, for the command line."""
+    return asyncio.run(run(target, scenario, **options)).summary

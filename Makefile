@@ -30,6 +30,7 @@ bench: $(BIN)/.installed
 	$(BIN)/python benchmarks/outbox_relay.py
 	$(BIN)/python benchmarks/enrolment_import.py
 	$(BIN)/python benchmarks/matching.py --mentors 5000 --mentees 5000
+	$(BIN)/python benchmarks/sessions_kpis.py --mentorships 5000 --sessions 50000
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field
 
-from contracts.base import Event, Identifier, Timestamp
+from contracts.base import Event, Identifier, ReasonCode, Timestamp
+from contracts.enrolment import Topic
 
 _PRODUCER = "sessions"
 _TENANT = "bu-retail-banking"
@@ -59,13 +60,24 @@ class SessionFeedback(BaseModel):
 
     rating: int = Field(ge=1, le=5, description="Satisfaction, 1 (poor) to 5 (excellent).")
     learned_something: bool = Field(description="Whether this side learned something new.")
-    comment: str | None = Field(None, max_length=1000, description="Optional free-text comment.")
+    topics: list[Topic] = Field(
+        default_factory=list, max_length=10,
+        description="Topics the session covered, from the enrolment topic vocabulary.",
+    )
+    comment: str | None = Field(
+        None, max_length=1000,
+        description="Never filled by the sessions service: free text on an append-only topic "
+        "is out of erasure's reach. Kept for compatibility; private notes stay in the service.",
+    )
 
 
 class SessionScheduled(Event):
     """A session of a mentorship was put in both calendars (invitations carry an .ics file).
 
-    A video session must carry its link, so the invitation can always be sent complete.
+    A reschedule publishes it again with the same ``session_id`` and the next ``revision`` (the
+    invitation's iCalendar UID and SEQUENCE). The sessions service leaves ``video_link`` and
+    ``location`` empty: a meeting link may open someone's personal meeting room and a place is
+    free text, and neither can be erased from an append-only topic. Both stay in the service.
     """
 
     producer = _PRODUCER
@@ -80,10 +92,11 @@ class SessionScheduled(Event):
                     "mentor_id": "p-4f1c9e2a",
                     "mentee_id": "p-b83a0c55",
                     "sequence": 3,
+                    "revision": 1,
                     "starts_at": "2025-11-12T16:00:00+01:00",
                     "duration_minutes": 60,
                     "format": "video",
-                    "video_link": "https://meet.example.com/rm-9d2e41b7",
+                    "video_link": None,
                     "location": None,
                 }
             ]
@@ -97,6 +110,10 @@ class SessionScheduled(Event):
     sequence: int = Field(
         ge=1, le=1000, description="Number of the session within the mentorship, from 1."
     )
+    revision: int = Field(
+        0, ge=0, le=1000,
+        description="iCalendar SEQUENCE: 0 when first scheduled, +1 on every reschedule.",
+    )
     starts_at: Timestamp = Field(description="Start of the session.")
     duration_minutes: int = Field(ge=5, le=480, description="Planned length in minutes.")
     format: SessionFormat = Field(description="How the session is held.")
@@ -104,17 +121,11 @@ class SessionScheduled(Event):
         None,
         pattern=r"^https://\S+$",
         max_length=2000,
-        description="Meeting link; required when format is video.",
+        description="Meeting link; left empty by the sessions service (see above).",
     )
     location: str | None = Field(
-        None, max_length=300, description="Meeting place for an in-person session."
+        None, max_length=300, description="Meeting place; left empty by the sessions service."
     )
-
-    @model_validator(mode="after")
-    def _video_has_link(self) -> SessionScheduled:
-        if self.format is SessionFormat.VIDEO and not self.video_link:
-            raise ValueError("a video session needs a video_link")
-        return self
 
     def subject(self) -> str:
         """The session the fact is about."""
@@ -122,7 +133,12 @@ class SessionScheduled(Event):
 
 
 class SessionCompleted(Event):
-    """A session took place; feedback of either side may still be missing."""
+    """A session took place and its feedback is in.
+
+    Published once per session: when both sides have given feedback, or when the feedback window
+    after the session closed, so feedback of either side may be missing. Carries ratings, learned
+    flags and topics only; private notes never leave the sessions service.
+    """
 
     producer = _PRODUCER
     model_config = ConfigDict(
@@ -134,11 +150,11 @@ class SessionCompleted(Event):
                     "session_id": _SESSION,
                     "pair_id": _PAIR,
                     "held_at": "2025-11-12T16:00:00+01:00",
-                    "mentor_feedback": {"rating": 5, "learned_something": True, "comment": None},
+                    "mentor_feedback": {
+                        "rating": 5, "learned_something": True, "topics": ["negotiation"],
+                    },
                     "mentee_feedback": {
-                        "rating": 4,
-                        "learned_something": True,
-                        "comment": "Finally understood how our team could use prompt libraries.",
+                        "rating": 4, "learned_something": True, "topics": ["genai", "prompting"],
                     },
                 }
             ]
@@ -207,6 +223,7 @@ class MentorshipCompleted(Event):
                     "sessions_held": 6,
                     "completed_at": "2026-02-18T17:05:00+01:00",
                     "outcome": "completed",
+                    "reason": None,
                 }
             ]
         }
@@ -218,6 +235,10 @@ class MentorshipCompleted(Event):
     sessions_held: int = Field(ge=0, le=1000, description="Sessions that took place.")
     completed_at: Timestamp = Field(description="When the mentorship ended.")
     outcome: MentorshipOutcome = Field(description="Whether the session target was reached.")
+    reason: ReasonCode | None = Field(
+        None, description="Why it ended early, e.g. participant_withdrawn or an admin's code; "
+        "none when the target was reached.",
+    )
 
     def subject(self) -> str:
         """The mentorship the fact is about."""

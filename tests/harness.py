@@ -11,8 +11,9 @@ import sys
 import time
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from contextlib import contextmanager, suppress
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import IO, Any, TypeVar
 
 import httpx
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
@@ -22,6 +23,7 @@ from contracts import Envelope, Event, decode
 from contracts.catalogue import example_data
 from contracts.topics import topic_of
 from services.runtime.auth import PARTICIPANT, PROGRAMME_ADMIN, issue_dev_token
+from services.runtime.clock import to_millis
 from services.runtime.consumer import Handler
 from services.runtime.outbox import UnitOfWork
 from services.runtime.service import Service
@@ -52,6 +54,20 @@ class Tokens:
         """An employee of ``unit`` acting for themself."""
         return self.token(roles=[PARTICIPANT], unit=unit, subject=f"sub-{participant_id}",
                           participant_id=participant_id)
+
+
+class PinnedClock:
+    """A service clock a test moves by hand: ``commands.clock = PinnedClock()``."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self.now = to_millis(start or datetime.now(UTC))
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, by: timedelta) -> datetime:
+        self.now = to_millis(self.now + by)
+        return self.now
 
 
 def example(cls: type[E], **overrides: Any) -> E:
@@ -200,11 +216,13 @@ def free_port() -> int:
 
 
 @contextmanager
-def service_process(infra: Any, service: str, **settings: str) -> Iterator[str]:
+def service_process(infra: Any, service: str, *, output: IO[bytes] | None = None,
+                    **settings: str) -> Iterator[str]:
     """``python -m services.<service>`` as its own process on the test infra; yields its URL.
 
-    ``settings`` become ``REVMENTOR_<SERVICE>_<NAME>`` variables. The process is asked to stop
-    with SIGTERM (graceful shutdown) and killed if it does not within 20 seconds.
+    ``settings`` become ``REVMENTOR_<SERVICE>_<NAME>`` variables; ``output``, if given, receives
+    everything the process writes (its log). The process is asked to stop with SIGTERM
+    (graceful shutdown) and killed if it does not within 20 seconds.
     """
     port = free_port()
     prefix = f"REVMENTOR_{service.upper()}_"
@@ -212,7 +230,8 @@ def service_process(infra: Any, service: str, **settings: str) -> Iterator[str]:
            "MONGODB_URI": infra.mongodb_uri, f"{prefix}HTTP_HOST": "127.0.0.1",
            f"{prefix}HTTP_PORT": str(port), f"{prefix}LOG_LEVEL": "WARNING",
            **{prefix + k.upper(): v for k, v in settings.items()}}
-    process = subprocess.Popen([sys.executable, "-m", f"services.{service}"], env=env)
+    process = subprocess.Popen([sys.executable, "-m", f"services.{service}"], env=env,
+                               stdout=output, stderr=subprocess.STDOUT if output else None)
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60

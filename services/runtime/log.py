@@ -18,6 +18,7 @@ import structlog
 
 EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 REDACTED = "[redacted]"
+DRIVER_COMMANDS = "pymongo.command"
 PERSONAL_KEYS = frozenset({"email", "e_mail", "mail", "name", "display_name"})
 
 
@@ -63,6 +64,8 @@ def configure_logging(service: str, level: str = "INFO", json: bool = True) -> N
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+    # the driver logs every command WITH its documents at DEBUG: names, goals, private notes
+    logging.getLogger(DRIVER_COMMANDS).setLevel(max(logging.INFO, root.level))
     structlog.contextvars.bind_contextvars(service=service)
 
 

@@ -1,4 +1,4 @@
-"""Both services, as their own processes on the real infrastructure, keep their OpenAPI promise.
+"""Every service, as its own process on the real infrastructure, keeps its OpenAPI promise.
 
 A bounded schemathesis run per service: every operation, valid and invalid generated requests
 (a fixed seed, a few dozen each), sent as an admin and as a participant, judged by schemathesis'
@@ -8,12 +8,17 @@ headers and body must be what the document says.
 
 from __future__ import annotations
 
+import asyncio
+import time
+import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
 import schemathesis
+from aiokafka import AIOKafkaProducer
 from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
@@ -25,6 +30,10 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from contracts import encode
+from contracts.catalogue import example_data
+from contracts.enrolment import CohortOpened
+from contracts.matching import PairConfirmed
 from tests.harness import Tokens, service_process
 
 pytestmark = pytest.mark.integration
@@ -96,6 +105,43 @@ def matching_url(infra: Any) -> Iterator[str]:
         yield url
 
 
+@pytest.fixture(scope="module")
+def sessions(infra: Any) -> Iterator[tuple[str, dict[str, str]]]:
+    """The running service, and a mentorship of the participant caller (the mentor) in it."""
+    cohort_id, pair_id = f"coh-{uuid.uuid4().hex[:8]}", f"pair-{uuid.uuid4().hex[:8]}"
+    with service_process(infra, "sessions", jwt_secret=SECRET,
+                         mongodb_database=f"sessions_conformance_{cohort_id[4:]}") as url:
+        asyncio.run(_announce_mentorship(infra.kafka_bootstrap_servers, cohort_id, pair_id))
+        deadline = datetime.now(UTC) + timedelta(seconds=60)
+        while httpx.get(f"{url}/mentorships/{pair_id}", headers=CALLERS[0]).status_code != 200:
+            assert datetime.now(UTC) < deadline, "the mentorship never reached the service"
+            time.sleep(0.05)
+        yield url, {"cohort_id": cohort_id, "pair_id": pair_id}
+
+
+async def _announce_mentorship(bootstrap: str, cohort_id: str, pair_id: str) -> None:
+    now = datetime.now(UTC)
+    events = [
+        CohortOpened.model_validate({
+            **example_data(CohortOpened), "tenant_id": "bu-retail", "cohort_id": cohort_id,
+            "opens_at": now.isoformat(), "closes_at": (now + timedelta(days=9)).isoformat()}),
+        PairConfirmed.model_validate({
+            **example_data(PairConfirmed), "tenant_id": "bu-retail", "cohort_id": cohort_id,
+            "pair_id": pair_id, "mentor_id": "e-1001", "mentee_id": "e-2001",
+            "confirmed_at": now.isoformat()}),
+    ]
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
+    await producer.start()
+    try:
+        for event in events:
+            record = encode(event, source=f"/revmentor/{event.producer}")
+            await producer.send_and_wait(record.topic, record.value, key=record.key,
+                                         headers=[(k, v.encode())
+                                                  for k, v in record.headers.items()])
+    finally:
+        await producer.stop()
+
+
 def test_enrolment_answers_as_its_document_says(enrolment: tuple[str, dict[str, str]]) -> None:
     url, known = enrolment
     assert len(conforms(url, known)) == 13
@@ -103,6 +149,11 @@ def test_enrolment_answers_as_its_document_says(enrolment: tuple[str, dict[str, 
 
 def test_matching_answers_as_its_document_says(matching_url: str) -> None:
     assert len(conforms(matching_url)) == 14
+
+
+def test_sessions_answers_as_its_document_says(sessions: tuple[str, dict[str, str]]) -> None:
+    url, known = sessions
+    assert len(conforms(url, known)) == 17
 
 
 def test_every_error_is_documented_as_problem_json(enrolment: tuple[str, dict[str, str]]

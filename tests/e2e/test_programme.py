@@ -120,12 +120,13 @@ def matching_steps(play_: CohortPlay) -> list[Step]:
         steps.append(("MatchingRoundCompleted",))
         for answer in (a for a in play_.answers.values() if a.round_no == number):
             pid, mentor, mentee = (answer.pair[k] for k in ("pair_id", "mentor_id", "mentee_id"))
-            steps += {
+            answered: dict[str, list[Step]] = {
                 "accept": [("PairAccepted", pid, mentee), ("PairAccepted", pid, mentor),
                            ("PairConfirmed", pid)],
                 "mentee_declines": [("PairAccepted", pid, mentor), ("PairDeclined", pid, mentee)],
                 "mentor_declines": [("PairAccepted", pid, mentee), ("PairDeclined", pid, mentor)],
-            }[answer.decision]
+            }
+            steps += answered[answer.decision]
     return steps
 
 

@@ -12,7 +12,7 @@ $(BIN)/.installed: pyproject.toml
 	touch $@
 
 demo: $(BIN)/.installed
-	$(BIN)/revmentor infra
+	$(BIN)/revmentor demo
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .

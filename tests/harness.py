@@ -10,8 +10,9 @@ import subprocess
 import sys
 import time
 from collections.abc import Awaitable, Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import IO, Any, TypeVar
 
 import httpx
@@ -219,6 +220,34 @@ def metric(service: Service, name: str) -> float:
         for sample in family.samples
         if sample.name == name
     )
+
+
+def descendants(pid: int) -> set[int]:
+    """All descendants of ``pid``, from the kernel's per-thread child lists."""
+    found: set[int] = set()
+    for listing in Path(f"/proc/{pid}/task").glob("*/children"):
+        with suppress(OSError):  # a thread may end while we read
+            for child in map(int, listing.read_text().split()):
+                found |= {child} | descendants(child)
+    return found
+
+
+def alive(pid: int) -> bool:
+    """True while ``pid`` exists and is not a zombie waiting to be reaped."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"
+
+
+def port_in_use(port: int, host: str = "127.0.0.1") -> bool:
+    """True while something accepts connections on ``port``."""
+    try:
+        with socket.create_connection((host, port), 0.2):
+            return True
+    except OSError:
+        return False
 
 
 def free_port() -> int:

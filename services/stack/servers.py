@@ -12,7 +12,7 @@ import socket
 import struct
 import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import suppress
 from pathlib import Path
 from typing import Any
@@ -35,15 +35,30 @@ class ServerProcess:
     """
 
     def __init__(self, name: str, argv: list[str], log_path: Path, stop_signal: int,
-                 wake_port: int | None = None) -> None:
+                 wake_port: int | None = None, env: Mapping[str, str] | None = None) -> None:
         self.name, self.argv, self.log_path, self.stop_signal = name, argv, log_path, stop_signal
         self.wake_port = wake_port
+        self.env = dict(env) if env is not None else None
         self.popen: subprocess.Popen[bytes] | None = None
 
     def spawn(self) -> None:
         with open(self.log_path, "ab") as log:  # the child keeps its own descriptor
             self.popen = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL, stdout=log,
-                                          stderr=subprocess.STDOUT, start_new_session=True)
+                                          stderr=subprocess.STDOUT, start_new_session=True,
+                                          env=self.env)
+
+    @property
+    def pid(self) -> int | None:
+        return self.popen.pid if self.popen is not None else None
+
+    def exited(self) -> int | None:
+        """The exit code once the process ended, else None (also when never spawned)."""
+        return self.popen.poll() if self.popen is not None else None
+
+    def ask_to_stop(self) -> None:
+        """Send the polite signal without waiting, so that several servers stop in parallel."""
+        if self.popen is not None:
+            self._signal(self.popen, self.stop_signal)
 
     def wait_ready(self, answers: Callable[[], bool], timeout: float) -> float:
         """Poll `answers` until true and return the seconds since spawn; fail early if it dies."""
@@ -104,10 +119,20 @@ def poke(port: int) -> bool:
         return False
 
 
-def free_port() -> int:
+def free_port(host: str = LOOPBACK) -> int:
     with socket.socket() as sock:
-        sock.bind((LOOPBACK, 0))
+        sock.bind((host, 0))
         return int(sock.getsockname()[1])
+
+
+def port_or_free(preferred: int, host: str = LOOPBACK) -> int:
+    """``preferred`` when nothing listens there (the roster's ports), else a free one."""
+    with socket.socket() as sock:
+        try:
+            sock.bind((host, preferred))
+        except OSError:
+            return free_port(host)
+    return preferred
 
 
 def kafka_answers(host: str, port: int, timeout: float = 1.0) -> bool:

@@ -11,7 +11,6 @@ import subprocess
 import sys
 import threading
 import time
-from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
@@ -22,26 +21,9 @@ from pymongo.errors import ServerSelectionTimeoutError
 
 from services.stack import infra as infra_module
 from services.stack.infra import EmbeddedInfra, InfraError, open_infra, select_tier
+from tests.harness import alive, descendants
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-def _children(pid: int) -> set[int]:
-    """All descendants of `pid`, from the kernel's per-thread child lists."""
-    found: set[int] = set()
-    for listing in Path(f"/proc/{pid}/task").glob("*/children"):
-        with suppress(OSError):  # a thread may end while we read
-            for child in map(int, listing.read_text().split()):
-                found |= {child} | _children(child)
-    return found
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
 
 
 def _read_lines(stream: Any, into: queue.Queue[str]) -> None:
@@ -82,7 +64,7 @@ def test_infra_command_serves_both_urls_and_stops_cleanly_on_sigterm() -> None:
             urls[name] = value
         assert urls["KAFKA_BOOTSTRAP_SERVERS"].startswith("127.0.0.1:")
         assert urls["MONGODB_URI"].startswith("mongodb://127.0.0.1:")
-        children = _children(proc.pid)
+        children = descendants(proc.pid)
         assert len(children) >= 2, children  # tansu and secantusd
 
         assert asyncio.run(_produce_one(urls["KAFKA_BOOTSTRAP_SERVERS"])) == 0
@@ -95,12 +77,12 @@ def test_infra_command_serves_both_urls_and_stops_cleanly_on_sigterm() -> None:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
-    assert not [pid for pid in children if _alive(pid)], "a server outlived `revmentor infra`"
+    assert not [pid for pid in children if alive(pid)], "a server outlived `revmentor infra`"
 
 
 @pytest.mark.integration
 def test_database_restart_keeps_data_on_the_same_port() -> None:
-    before = _children(os.getpid())
+    before = descendants(os.getpid())
     with EmbeddedInfra() as embedded:
         uri = embedded.infra.mongodb_uri
         workdir = embedded.workdir
@@ -121,12 +103,12 @@ def test_database_restart_keeps_data_on_the_same_port() -> None:
         with _mongo(uri) as client:
             assert client.revmentor_infra_test.things.find_one({"_id": "kept"}) == {"_id": "kept"}
     assert workdir is not None and not workdir.exists()
-    assert _children(os.getpid()) <= before
+    assert descendants(os.getpid()) <= before
 
 
 @pytest.mark.integration
 def test_a_server_that_cannot_start_fails_fast_with_its_output() -> None:
-    before = _children(os.getpid())
+    before = descendants(os.getpid())
     with socket.socket() as squatter:
         squatter.bind(("127.0.0.1", 0))
         squatter.listen()
@@ -138,7 +120,7 @@ def test_a_server_that_cannot_start_fails_fast_with_its_output() -> None:
     assert time.monotonic() - started < 10
     assert "last output" in str(failure.value)
     assert embedded.workdir is None  # the broker that did start was stopped and cleaned up
-    assert _children(os.getpid()) <= before
+    assert descendants(os.getpid()) <= before
 
 
 @pytest.fixture

@@ -1,0 +1,1 @@
+"""`revmentor demo`: a whole reverse-mentoring programme played through the public HTTP APIs."""

@@ -43,7 +43,6 @@ def mime_of(mail: Mail, sender: str, domain: str, sent_at: datetime) -> EmailMes
     message["Subject"] = mail.subject
     message["Message-ID"] = f"<{mail.message_id}@{domain}>"
     message["Date"] = format_datetime(sent_at)
-    message["Content-Language"] = mail.language
     message["Auto-Submitted"] = "auto-generated"
     message.set_content(mail.text)
     message.add_alternative(mail.html, subtype="html")
@@ -51,6 +50,7 @@ def mime_of(mail: Mail, sender: str, domain: str, sent_at: datetime) -> EmailMes
         message.add_attachment(mail.calendar, maintype="text", subtype="calendar",
                                filename="invitation.ics",
                                params={"method": mail.calendar_method})
+    message["Content-Language"] = mail.language  # last: building the parts moves Content-*
     return message
 
 

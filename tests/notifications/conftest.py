@@ -4,6 +4,7 @@ the broker as the other services would."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
@@ -11,7 +12,12 @@ from typing import Any, TypeVar
 
 import httpx
 import pytest
+import uvicorn
 from aiokafka import AIOKafkaProducer
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
 
 from contracts import Event, Record, encode
 from contracts.catalogue import example_data
@@ -19,7 +25,7 @@ from contracts.enrolment import CohortOpened, ParticipantEnrolled
 from services.notifications.app import Notifications, build
 from services.notifications.settings import NotificationsSettings
 from services.notifications.sink import MailSink
-from tests.harness import BU_RETAIL, Tokens, eventually, probe_settings
+from tests.harness import BU_RETAIL, Tokens, eventually, free_port, probe_settings
 
 TENANT = BU_RETAIL
 E = TypeVar("E", bound=Event)
@@ -144,3 +150,50 @@ async def harness(infra: Any, unique: str, sink: MailSink, clock: PinnedClock
             yield NotificationsHarness(n, c, producer, sink, clock, f"cohort-{unique}",
                                        infra.kafka_bootstrap_servers)
     await producer.stop()
+
+
+class Receiver:
+    """A real HTTP server on loopback that records what it receives; ``answers`` gives a path
+    a list of statuses to answer in turn (the last one repeats)."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.requests: list[tuple[str, dict[str, str], bytes]] = []
+        self.answers: dict[str, list[int]] = {}
+        app = Starlette(routes=[Route("/{name}", self._receive, methods=["POST"])])
+        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port,
+                                                    log_level="warning", lifespan="off"))
+        self._task: asyncio.Task[None] | None = None
+
+    def url(self, name: str) -> str:
+        return f"http://127.0.0.1:{self.port}/{name}"
+
+    def to(self, name: str) -> list[tuple[dict[str, str], bytes]]:
+        return [(h, b) for n, h, b in self.requests if n == name]
+
+    async def _receive(self, request: Request) -> Response:
+        name = request.path_params["name"]
+        self.requests.append((name, dict(request.headers), await request.body()))
+        statuses = self.answers.get(name, [204])
+        status = statuses.pop(0) if len(statuses) > 1 else statuses[0]
+        return Response(status_code=status)
+
+    async def __aenter__(self) -> Receiver:
+        self._task = asyncio.create_task(self.server.serve())
+        await eventually(lambda: _true(self.server.started), what="the receiver to listen")
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        self.server.should_exit = True
+        if self._task is not None:
+            await self._task
+
+
+async def _true(value: bool) -> bool:
+    return value
+
+
+@pytest.fixture
+async def receiver() -> AsyncIterator[Receiver]:
+    async with Receiver() as running:
+        yield running

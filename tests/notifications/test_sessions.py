@@ -20,7 +20,9 @@ STARTS = datetime(2030, 3, 12, 15, 0, tzinfo=UTC)
 def calendar_of(mail: EmailMessage) -> icalendar.Calendar:
     [part] = [p for p in mail.walk() if p.get_content_type() == "text/calendar"]
     assert part.get_filename() == "invitation.ics"
-    return icalendar.Calendar.from_ical(part.get_payload(decode=True))
+    payload = part.get_payload(decode=True)
+    assert isinstance(payload, bytes)
+    return icalendar.Calendar.from_ical(payload)
 
 
 def subject(mail: EmailMessage) -> str:
@@ -87,7 +89,7 @@ async def test_the_invitation_is_an_ics_request_with_times_zone_people_and_uid(
     assert str(start.tzinfo) == "Europe/Berlin"
     assert [str(tz["TZID"]) for tz in cal.walk("VTIMEZONE")] == ["Europe/Berlin"]
     assert str(event["ORGANIZER"]) == "mailto:noreply@mentoring.example.com"
-    assert sorted(str(a) for a in event["ATTENDEE"]) == ["mailto:p-mentee@example.com",
+    assert sorted(str(a) for a in event.get("ATTENDEE", [])) == ["mailto:p-mentee@example.com",
                                                           "mailto:p-mentor@example.com"]
     [mentee_event] = calendar_of(mentee).walk("VEVENT")
     assert str(mentee_event.decoded("DTSTART").tzinfo) == "America/New_York"

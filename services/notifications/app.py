@@ -58,7 +58,7 @@ def build(settings: ServiceSettings | None = None, *, clock: Clock = utc_now,
     commands = NotificationsCommands(
         store, directory, endpoints, planner, erase_grace=timedelta(seconds=cfg.erase_grace_s),
         max_endpoints=cfg.webhooks_per_unit, allow_http=cfg.webhook_allow_http,
-        post_webhook=webhooks.post, clock=clock)
+        post_webhook=webhooks.post, hosts=cfg.webhook_hosts, clock=clock)
     composer = Composer(Renderer(), Links(cfg.portal_url), organiser=cfg.mail_from,
                         domain=cfg.message_id_domain)
     dispatcher = Dispatcher(

@@ -14,6 +14,7 @@ import json
 import secrets
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
 
 from contracts import Envelope, encode
 from contracts.enrolment import CohortOpened, ParticipantEnrolled, ParticipantWithdrawn
@@ -44,13 +45,15 @@ SCHEDULED_FOR_SESSION = [Template.SESSION_REMINDER.value, Template.FEEDBACK_REQU
 class NotificationsCommands:
     def __init__(self, store: NotificationsStore, directory: Directory, endpoints: EndpointStore,
                  planner: Planner, *, erase_grace: timedelta, max_endpoints: int,
-                 allow_http: bool, post_webhook: PostWebhook, clock: Clock = utc_now) -> None:
+                 allow_http: bool, post_webhook: PostWebhook, hosts: Iterable[str] = (),
+                 clock: Clock = utc_now) -> None:
         self.store, self.directory, self.endpoints = store, directory, endpoints
         self.planner = planner
         self.erase_grace = erase_grace
         self.max_endpoints = max_endpoints
         self.allow_http = allow_http
         self.post_webhook = post_webhook
+        self.hosts = tuple(h.lower() for h in hosts)
         self.clock = clock
         self.claimed = 0
         """Deliveries claimed by this process; the dispatcher is woken when it grows."""
@@ -208,6 +211,9 @@ class NotificationsCommands:
                        format: WebhookFormat, description: str) -> Endpoint:
         if not (url.startswith("https://") or (self.allow_http and url.startswith("http://"))):
             raise Invalid("endpoint-url-not-https", "webhook endpoints must use https://")
+        if self.hosts and not _admitted(urlsplit(url).hostname or "", self.hosts):
+            raise Invalid("endpoint-host-not-allowed", "this deployment sends webhooks only to "
+                          "its admitted hosts", allowed_hosts=list(self.hosts))
         if await self.endpoints.count(tenant_id) >= self.max_endpoints:
             raise Conflict("too-many-endpoints", "your business unit has the most endpoints it "
                            "may register", limit=self.max_endpoints)
@@ -256,6 +262,11 @@ class NotificationsCommands:
                               opt_out: dict[str, bool]) -> dict[str, bool]:
         await self.directory.save_preferences(tenant_id, participant_id, opt_out)
         return opt_out
+
+
+def _admitted(host: str, hosts: tuple[str, ...]) -> bool:
+    host = host.lower()
+    return any(host == h or (h.startswith(".") and host.endswith(h)) for h in hosts)
 
 
 def _cloudevent(env: Envelope) -> str:

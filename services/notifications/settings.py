@@ -54,6 +54,10 @@ class NotificationsSettings(ServiceSettings):
     webhook_timeout_s: float = Field(default=10.0, gt=0)
     webhook_allow_http: bool = Field(
         default=False, description="Accept http:// endpoint URLs (local receivers, tests).")
+    webhook_hosts: list[str] = Field(
+        default_factory=list, max_length=1000,
+        description="Hosts endpoints may point at (``.example.com`` admits its subdomains); "
+        "empty admits any. Keeps a unit's admin from aiming the platform at internal systems.")
     webhook_failures_before_disable: int = Field(default=20, ge=1, le=10_000)
     webhooks_per_unit: int = Field(default=50, ge=1, le=1000)
 

@@ -91,11 +91,19 @@ async def test_registration_refuses_what_it_cannot_honour(
         "url": receiver.url("x"), "event_types": [CONFIRMED]})
     assert plain.json()["type"] == "urn:revmentor:problem:endpoint-url-not-https"
     harness.n.commands.allow_http = True
-    harness.n.commands.max_endpoints = 1
+    harness.n.commands.hosts = ("internal.example.com", ".partner.example")
+    for url, status in (("https://hr.partner.example/x", 201), ("https://partner.example/x", 422),
+                        ("https://evil.example/x", 422)):
+        answer = await harness.http.post("/webhooks", headers=admin, json={
+            "url": url, "event_types": [CONFIRMED]})
+        assert answer.status_code == status, url
+    assert answer.json()["allowed_hosts"] == ["internal.example.com", ".partner.example"]
+    harness.n.commands.hosts = ()
+    harness.n.commands.max_endpoints = 2
     body = {"url": receiver.url("x"), "event_types": [CONFIRMED]}
     assert (await harness.http.post("/webhooks", headers=admin, json=body)).status_code == 201
     full = await harness.http.post("/webhooks", headers=admin, json=body)
-    assert (full.status_code, full.json()["limit"]) == (409, 1)
+    assert (full.status_code, full.json()["limit"]) == (409, 2)
 
 
 async def test_only_admins_read_the_log_and_only_participants_their_preferences(

@@ -34,7 +34,7 @@ from contracts import encode
 from contracts.catalogue import example_data
 from contracts.enrolment import CohortOpened
 from contracts.matching import PairConfirmed
-from tests.harness import Tokens, service_process
+from tests.harness import Tokens, free_port, service_process
 
 pytestmark = pytest.mark.integration
 
@@ -142,6 +142,20 @@ async def _announce_mentorship(bootstrap: str, cohort_id: str, pair_id: str) -> 
         await producer.stop()
 
 
+@pytest.fixture(scope="module")
+def notifications(infra: Any) -> Iterator[tuple[str, dict[str, str]]]:
+    """The running service with one endpoint, admitted to loopback only: generated
+    registrations name other hosts and are refused, so no request leaves the machine."""
+    with service_process(infra, "notifications", jwt_secret=SECRET,
+                         consumer_start_from="latest", smtp_host="127.0.0.1",
+                         smtp_port=str(free_port()), webhook_hosts='["127.0.0.1"]') as url:
+        endpoint = httpx.post(f"{url}/webhooks", headers=CALLERS[0], json={
+            "url": f"https://127.0.0.1:{free_port()}/hook",
+            "event_types": ["revmentor.matching.PairConfirmed.v1"]})
+        assert endpoint.status_code == 201, endpoint.text
+        yield url, {"endpoint_id": endpoint.json()["endpoint_id"]}
+
+
 def test_enrolment_answers_as_its_document_says(enrolment: tuple[str, dict[str, str]]) -> None:
     url, known = enrolment
     assert len(conforms(url, known)) == 13
@@ -154,6 +168,12 @@ def test_matching_answers_as_its_document_says(matching_url: str) -> None:
 def test_sessions_answers_as_its_document_says(sessions: tuple[str, dict[str, str]]) -> None:
     url, known = sessions
     assert len(conforms(url, known)) == 17
+
+
+def test_notifications_answers_as_its_document_says(
+        notifications: tuple[str, dict[str, str]]) -> None:
+    url, known = notifications
+    assert len(conforms(url, known)) == 13
 
 
 def test_every_error_is_documented_as_problem_json(enrolment: tuple[str, dict[str, str]]

@@ -11,14 +11,17 @@ import asyncio
 import os
 import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
+from aiokafka import AIOKafkaProducer
 
+from contracts.topics import ALL_TOPICS
 from services.runtime.settings import ServiceSettings
 from services.runtime.topic_setup import ensure_topics
 from services.stack.infra import InfraTier, open_infra, select_tier
+from tests.harness import seal_partitions
 
 
 class RunningInfra:
@@ -47,6 +50,27 @@ def infra() -> Iterator[RunningInfra]:
             f"(kafka={running.kafka_bootstrap_servers} mongodb={running.mongodb_uri})\n"
         )
         yield running
+
+
+@pytest.fixture(scope="session")
+async def barrier_producer(infra: RunningInfra) -> AsyncIterator[AIOKafkaProducer]:
+    producer = AIOKafkaProducer(bootstrap_servers=infra.kafka_bootstrap_servers)
+    await producer.start()
+    yield producer
+    await producer.stop()
+
+
+@pytest.fixture
+async def sealed_topics(barrier_producer: AIOKafkaProducer) -> None:
+    """Every test on the shared broker starts with exact "latest" offsets (see seal_partitions)."""
+    await seal_partitions(barrier_producer, ALL_TOPICS)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        names = getattr(item, "fixturenames", None)
+        if names is not None and "infra" in names:
+            names.insert(0, "sealed_topics")
 
 
 def pytest_report_header(config: pytest.Config) -> str:

@@ -9,20 +9,24 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Awaitable, Callable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO, Any, TypeVar
 
 import httpx
-from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from pymongo import monitoring
 
-from contracts import Envelope, Event, decode
+from contracts import Envelope, Event, decode, encode
 from contracts.catalogue import example_data
-from contracts.topics import topic_of
+from contracts.enrolment import CohortClosed
+from contracts.matching import MatchingRoundCompleted
+from contracts.notifications import NotificationDelivered
+from contracts.sessions import MentorshipCompleted
+from contracts.topics import PROFILES, topic_of
 from services.runtime.auth import PARTICIPANT, PROGRAMME_ADMIN, issue_dev_token
 from services.runtime.clock import to_millis
 from services.runtime.consumer import Handler
@@ -151,6 +155,33 @@ async def read_every_topic(bootstrap: str, prefix: str = "revmentor.", within: f
     finally:
         await consumer.stop()
     return records
+
+
+async def seal_partitions(producer: AIOKafkaProducer, topics: Iterable[str]) -> None:
+    """End every partition of ``topics`` with a batch of one record, so "latest" is exact.
+
+    The embedded broker answers a "latest" offset request with the offset after the *first*
+    record of a partition's last batch, so a consumer group starting at "latest" reads the rest
+    of that batch: a previous test's facts. A one-record batch at the end of each partition
+    makes that offset the true end. The record is a fact of a cohort no test uses (a tombstone
+    on the compacted topic), harmless to a consumer that reads the topic from its start.
+    """
+    for topic in topics:
+        key, value, headers = _barrier(topic)
+        for partition in sorted(await producer.partitions_for(topic)):
+            await producer.send_and_wait(topic, value, key=key, partition=partition,
+                                         headers=headers)
+
+
+def _barrier(topic: str) -> tuple[bytes, bytes | None, list[tuple[str, bytes]]]:
+    if topic == PROFILES:
+        return b"barrier", None, []
+    [cls] = [c for c in (CohortClosed, MatchingRoundCompleted, MentorshipCompleted,
+                         NotificationDelivered) if topic_of(c) == topic]
+    event = cls.model_validate({**example_data(cls), "tenant_id": "bu-barrier",
+                                "cohort_id": "cohort-barrier"})
+    record = encode(event, source="/revmentor/tests/barrier")
+    return record.key, record.value, [(k, v.encode()) for k, v in record.headers.items()]
 
 
 def of_cohort(cohort_id: str) -> Callable[[ConsumerRecord[Any, Any]], bool]:

@@ -20,8 +20,10 @@ lint: $(BIN)/.installed
 typecheck: $(BIN)/.installed
 	$(BIN)/mypy
 
+# Two workers, each with its own broker and database; the tests that start the whole platform
+# share one of them (tests/conftest.py). Most tests wait on the broker, not the CPU.
 test: lint typecheck
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadgroup
 
 unit: $(BIN)/.installed
 	$(BIN)/python -m pytest -m "not integration"

@@ -130,8 +130,10 @@ async def test_message_is_not_acknowledged_while_the_database_is_down_and_applie
     cohort = f"cohort-{unique}"
     consumer = probe_service(infra, f"outage-{unique}", {ParticipantEnrolled: apply_enrolment},
                              retry_attempts=3, retry_initial_backoff_s=0.05,
-                             mongodb_server_selection_timeout_ms=300)
+                             mongodb_server_selection_timeout_ms=300,
+                             consumer_start_from="latest")
     await consumer.start()
+    await eventually(consumer.consuming, what="the consumer group to be assigned")
     group = consumer.consumers[0].name
     try:
         infra.stop_database()

@@ -65,11 +65,14 @@ async def test_crash_between_publish_and_mark_yields_a_duplicate_the_inbox_absor
 ):
     cohort = f"cohort-{unique}"
     producer = probe_service(infra, f"dup-producer-{unique}")
+    # "latest": this consumer reads what this test sends, not the whole suite's history
     consumer = probe_service(
-        infra, f"dup-consumer-{unique}", {ParticipantEnrolled: apply_enrolment}
+        infra, f"dup-consumer-{unique}", {ParticipantEnrolled: apply_enrolment},
+        consumer_start_from="latest",
     )
     await producer.broker.start()
     await consumer.start()
+    await eventually(consumer.consuming, what="the consumer group to be assigned")
     try:
         async with producer.outbox.transaction() as uow:
             uow.publish(enrolled(cohort, "p1"))
@@ -137,8 +140,10 @@ async def test_per_key_order_is_kept_from_outbox_to_consumer(infra: Any, unique:
     cohort = f"cohort-{unique}"
     producer = probe_service(infra, f"order-producer-{unique}")
     consumer = probe_service(infra, f"order-consumer-{unique}",
-                             {ParticipantEnrolled: apply_enrolment}, consumer_batch_size=37)
+                             {ParticipantEnrolled: apply_enrolment}, consumer_batch_size=37,
+                             consumer_start_from="latest")
     await consumer.start()
+    await eventually(consumer.consuming, what="the consumer group to be assigned")
     await producer.start()
     try:
         expected = [f"p{i:03d}" for i in range(300)]

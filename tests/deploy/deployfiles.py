@@ -105,13 +105,18 @@ def alert_rules() -> list[dict[str, Any]]:
     return [rule for group in rules["spec"]["groups"] for rule in group["rules"]]
 
 
+def settings_class(service: str) -> type[ServiceSettings]:
+    """The settings class of ``services/<service>/settings.py``."""
+    module = importlib.import_module(f"{roster.entry(service).module}.settings")
+    [found] = [c for c in vars(module).values() if isinstance(c, type)
+               and issubclass(c, ServiceSettings) and c is not ServiceSettings]
+    return found
+
+
 @cache
 def settings_fields(service: str) -> frozenset[str]:
     """The fields the service's settings class reads, lower case."""
-    module = importlib.import_module(f"{roster.entry(service).module}.settings")
-    classes = [c for c in vars(module).values() if isinstance(c, type)
-               and issubclass(c, ServiceSettings) and c is not ServiceSettings]
-    return frozenset(classes[0].model_fields)
+    return frozenset(settings_class(service).model_fields)
 
 
 def unknown_settings(names: Iterable[str]) -> list[str]:

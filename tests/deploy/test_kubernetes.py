@@ -3,7 +3,10 @@ manifests say agrees with the code: settings, consumer groups, topics, drain tim
 
 from __future__ import annotations
 
+import base64
+import os
 import re
+from typing import Any
 
 import kubernetes_validate
 import pytest
@@ -17,10 +20,12 @@ from tests.deploy.deployfiles import (
     K8S,
     KUBERNETES_VERSION,
     OVERLAYS,
+    PLATFORM_WIDE,
     REPO,
     drain_seconds,
     of_kind,
     rendered,
+    settings_class,
     unknown_settings,
 )
 
@@ -91,6 +96,39 @@ def test_every_setting_in_config_maps_and_secrets_is_one_the_services_read(overl
              for r in of_kind(resources, kind).values() for key in r.get("data", {})]
     assert names
     assert unknown_settings(names) == []
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_each_service_accepts_the_values_its_config_maps_and_secret_give_it(
+    overlay: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    resources = rendered(overlay)
+    for variable in os.environ:
+        if variable.startswith("REVMENTOR_") or variable in PLATFORM_WIDE:
+            monkeypatch.delenv(variable)
+    for name, deployment in of_kind(resources, "Deployment").items():
+        with monkeypatch.context() as env:
+            for variable, value in environment(resources, deployment).items():
+                env.setenv(variable, value)
+            settings = settings_class(name).for_service(name)
+        assert settings.http_port == 8000
+        assert settings.kafka_bootstrap_servers == "revmentor-kafka-bootstrap.kafka.svc:9092"
+        if overlay == "prod":
+            assert (settings.jwt_jwks_url, settings.jwt_algorithms) == (
+                "https://login.example.com/.well-known/jwks.json", ["RS256"])
+            assert settings.kafka_create_topics is False
+
+
+def environment(resources: list[dict[str, Any]], deployment: dict[str, Any]) -> dict[str, str]:
+    """The variables a Deployment's container gets from the ConfigMaps and Secrets present."""
+    [container] = deployment["spec"]["template"]["spec"]["containers"]
+    found: dict[str, str] = {}
+    for source in container["envFrom"]:
+        if "configMapRef" in source:
+            found |= of_kind(resources, "ConfigMap")[source["configMapRef"]["name"]]["data"]
+        elif (secret := of_kind(resources, "Secret").get(source["secretRef"]["name"])):
+            found |= {k: base64.b64decode(v).decode() for k, v in secret["data"].items()}
+    return found
 
 
 def test_each_service_reads_its_config_and_secret_and_the_platform_config() -> None:

@@ -105,8 +105,8 @@ async def replay_dead_letters(bootstrap_servers: str, request: ReplayRequest, *,
         auto_offset_reset="earliest")
     producer = None if request.dry_run else AIOKafkaProducer(
         bootstrap_servers=bootstrap_servers, client_id="revmentor-dlq-replay", acks="all")
-    await consumer.start()
     try:
+        await consumer.start()
         if producer is not None:
             await producer.start()
         return await _Run(consumer, producer, request).go(within_s)

@@ -11,6 +11,7 @@ import json
 from typing import Annotated
 
 import typer
+from aiokafka.errors import KafkaError
 from rich.console import Console
 from rich.table import Table
 
@@ -71,7 +72,11 @@ def replay(
     except ValueError as exc:
         Console(stderr=True).print(f"[red]{exc}[/]")
         raise typer.Exit(2) from None
-    report = asyncio.run(replay_dead_letters(kafka, request, within_s=within))
+    try:
+        report = asyncio.run(replay_dead_letters(kafka, request, within_s=within))
+    except KafkaError as exc:
+        Console(stderr=True).print(f"[red]Kafka at {kafka} refused or did not answer:[/] {exc!r}")
+        raise typer.Exit(2) from None
     if as_json:
         print(json.dumps(report.as_dict(), indent=2))
     else:

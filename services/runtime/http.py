@@ -107,6 +107,8 @@ def operations_router(
                 responses={503: {"model": Readiness, "description": "A dependency is down"}})
     async def readyz() -> Response:
         checks = await ready()
+        for dependency, answered in checks.items():
+            metrics.dependency_ready.labels(dependency).set(1 if answered else 0)
         status = 200 if all(checks.values()) else 503
         return JSONResponse({"ready": status == 200, "checks": checks}, status_code=status)
 
@@ -126,7 +128,9 @@ def install_request_metrics(app: FastAPI, metrics: ServiceMetrics) -> None:
         response: Response = await call_next(request)
         route = request.scope.get("route")
         path = getattr(route, "path", "unmatched")
+        seconds = time.perf_counter() - started
         metrics.http_requests.labels(request.method, path, str(response.status_code)).inc()
-        if time.perf_counter() - started > 1.0:
-            log.info("slow_request", route=path, seconds=round(time.perf_counter() - started, 3))
+        metrics.http_request_seconds.labels(request.method, path).observe(seconds)
+        if seconds > 1.0:
+            log.info("slow_request", route=path, seconds=round(seconds, 3))
         return response

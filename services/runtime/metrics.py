@@ -26,6 +26,15 @@ class ServiceMetrics:
             "revmentor_http_requests", "HTTP requests served",
             ["method", "route", "status"], registry=self.registry,
         )
+        self.http_request_seconds = Histogram(
+            "revmentor_http_request_seconds", "Seconds until an HTTP response starts",
+            ["method", "route"], registry=self.registry,
+        )
+        self.dependency_ready = Gauge(
+            "revmentor_dependency_ready",
+            "1 when the dependency answered the last /readyz ping in time, else 0",
+            ["dependency"], registry=self.registry,
+        )
         self.events_consumed = Counter(
             "revmentor_events_consumed", "Events applied by a consumer (after de-duplication)",
             ["consumer", "type"], registry=self.registry,

@@ -25,12 +25,16 @@ from services.stack.demo.programme import Scenario
 from services.stack.demo.report import render
 from services.stack.demo.run import Target, run_sync
 from services.stack.demo.units import UNITS, admin_token
+from services.stack.deploy_cli import app as deploy_app
+from services.stack.dlq_cli import app as dlq_app
 from services.stack.infra import KAFKA_ENV, MONGO_ENV, EmbeddedInfra, InfraError
 from services.stack.local_stack import LocalStack, StackInfo
 from services.stack.mail_sink import Mailbox
 
 app = typer.Typer(no_args_is_help=True, help="revmentor: reverse-mentoring platform tooling.")
 app.add_typer(contracts_app, name="contracts")
+app.add_typer(dlq_app, name="dlq")
+app.add_typer(deploy_app, name="deploy")
 console = Console(stderr=True)  # stdout stays machine-readable
 
 

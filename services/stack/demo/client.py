@@ -19,6 +19,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from services.stack.demo.units import admin_token, participant_token
 
 RETRIES = 8
+MENTORSHIP_PAGE = 500
 
 
 class PlatformError(RuntimeError):
@@ -87,6 +88,17 @@ class Platform:
             await asyncio.sleep(min(2.0, 0.05 * 2**attempt))
         assert response is not None
         return response
+
+    async def mentorships(self, unit: str, cohort_id: str) -> list[dict[str, Any]]:
+        """Every mentorship of the cohort, page by page (the sessions service pages by pair id)."""
+        found: list[dict[str, Any]] = []
+        while True:
+            page = await self.call("sessions", "GET", f"/cohorts/{cohort_id}/mentorships",
+                                   unit=unit, params={"limit": MENTORSHIP_PAGE, **(
+                                       {"after": found[-1]["pair_id"]} if found else {})})
+            found.extend(page)
+            if len(page) < MENTORSHIP_PAGE:
+                return found
 
     async def metrics(self, service: str) -> dict[str, float]:
         """The service's Prometheus samples, summed over their labels, by sample name."""

@@ -112,7 +112,7 @@ async def _cohort(platform: Platform, play_: CohortPlay) -> CohortView:
     )
     reads = view.reads
     if platform.has("sessions"):
-        view.mentorships = await get("sessions", f"/cohorts/{cid}/mentorships")
+        view.mentorships = await platform.mentorships(unit, cid)
         view.kpis = await get("sessions", f"/cohorts/{cid}/kpis")
         for key in sorted(play_.notes):
             sid, author = key.split("/")

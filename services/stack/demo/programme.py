@@ -225,9 +225,7 @@ async def await_mentorships(platform: Platform, plays: list[CohortPlay], steps: 
     with steps.step("waiting for mentorships", sum(len(p.confirmed) for p in plays)) as advance:
         for play_ in plays:
             async def all_there(p: CohortPlay = play_) -> bool | None:
-                found = await platform.call("sessions", "GET",
-                                            f"/cohorts/{p.cohort_id}/mentorships",
-                                            unit=p.unit.business_unit)
+                found = await platform.mentorships(p.unit.business_unit, p.cohort_id)
                 return {m["pair_id"] for m in found} >= set(p.confirmed) or None
 
             await until(all_there, f"the mentorships of {play_.cohort_id}")

@@ -13,6 +13,7 @@ from console import charts
 from console.access import Admin
 from console.pages import FACTOR_LABELS, gettext_for, is_htmx, language_of, render
 from console.participants import names_of
+from console.platform import ServiceProblem
 from console.visits import visit_of
 
 BOARD = ("proposed", "accepted_by_one", "confirmed", "declined")
@@ -48,7 +49,12 @@ def routes() -> APIRouter:
     @router.get("/cohorts/{cohort_id}/rounds", response_class=HTMLResponse)
     async def round_list(request: Request, cohort_id: str, viewer: Admin) -> Response:
         cohort = await viewer.platform.get("enrolment", f"/cohorts/{cohort_id}")
-        rounds = await viewer.platform.get("matching", f"/cohorts/{cohort_id}/rounds")
+        try:
+            rounds = await viewer.platform.get("matching", f"/cohorts/{cohort_id}/rounds")
+        except ServiceProblem as exc:
+            if exc.status != 404:
+                raise
+            rounds = None  # the matching service has not seen the cohort open yet
         return render(request, "rounds.html", {"cohort": cohort, "rounds": rounds})
 
     @router.post("/cohorts/{cohort_id}/rounds")

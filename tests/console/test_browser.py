@@ -1,0 +1,295 @@
+"""A programme through the console in a real browser, on the real platform.
+
+An admin opens a cohort, imports 200 people from a CSV file, runs a draft round, locks a pair
+and publishes; the pair's two members accept; one schedules a session, both give feedback; the
+KPI page shows the session and the ratings; a participant and an admin of another business unit
+see none of it. Every page visited is checked with axe-core (no serious or critical violation)
+and for bearer tokens in its HTML or its scripts' reach.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import Browser, Page, expect
+
+from services.stack.local_stack import StackInfo
+
+pytestmark = pytest.mark.integration
+UNIT, OTHER_UNIT = "bu-console-a", "bu-console-b"
+JWT = re.compile(r"eyJ[\w-]{8,}\.[\w-]{8,}\.[\w-]{8,}")
+SERIOUS = ("serious", "critical")
+WAIT_S = 60.0
+AXE = Axe()
+
+
+@dataclass
+class Programme:
+    """What the scenario created, for the tests after it."""
+
+    cohort_id: str = ""
+    pair_id: str = ""
+    mentor: str = ""
+    mentee: str = ""
+    pages_checked: list[str] = field(default_factory=list)
+
+
+@pytest.fixture(scope="module")
+def programme() -> Programme:
+    return Programme()
+
+
+class Person:
+    """Someone at the console in their own browser context (own cookies)."""
+
+    def __init__(self, browser: Browser, url: str, programme: Programme) -> None:
+        self.context = browser.new_context(base_url=url, locale="en-GB",
+                                           viewport={"width": 1280, "height": 900})
+        self.context.set_default_timeout(20_000)
+        self.page: Page = self.context.new_page()
+        self.programme = programme
+
+    def check(self) -> None:
+        """axe-core finds no serious or critical violation; no token in reach of the page."""
+        page = self.page
+        page.wait_for_load_state("load")
+        found = AXE.run(page).response["violations"]
+        serious = [(v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3])
+                   for v in found if v["impact"] in SERIOUS]
+        assert serious == [], f"{page.url}: {serious}"
+        assert JWT.search(page.content()) is None, f"{page.url} holds a bearer token"
+        assert page.evaluate("document.cookie") == "", f"{page.url}: cookie readable by scripts"
+        self.programme.pages_checked.append(page.url)
+
+    def go(self, path: str) -> Page:
+        self.page.goto(path)
+        self.check()
+        return self.page
+
+    def sign_in(self, unit: str, role: str, employee_id: str = "") -> None:
+        page = self.page
+        page.goto("/signin")
+        page.get_by_label("Business unit").fill(unit)
+        page.get_by_label({"programme-admin": "Programme admin", "participant": "Participant",
+                           "platform-admin": "Platform admin"}[role], exact=True).check()
+        page.get_by_label("Employee id (participants only)").fill(employee_id)
+        page.get_by_role("button", name="Sign in").click()
+        expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+
+    def sign_out(self) -> None:
+        self.page.get_by_role("button", name="Sign out").click()
+        expect(self.page.get_by_role("heading", name="Sign in")).to_be_visible()
+
+    def close(self) -> None:
+        self.context.close()
+
+
+@pytest.fixture
+def person(browser: Browser, stack: StackInfo, programme: Programme
+           ) -> Iterator[Callable[[], Person]]:
+    opened: list[Person] = []
+
+    def open_one() -> Person:
+        opened.append(Person(browser, str(stack.console), programme))
+        return opened[-1]
+
+    yield open_one
+    for p in opened:
+        p.close()
+
+
+def people_csv(path: Path, count: int = 200) -> Path:
+    """An HR export: half juniors (mentors, level 2), half seniors (mentees, level 6)."""
+    departments = ("Digital Channels", "Lending", "Treasury", "Risk", "Finance")
+    with path.open("w", newline="") as f:
+        out = csv.writer(f)
+        out.writerow(["employee_id", "role", "name", "email", "department", "career_level",
+                      "languages", "time_zone", "consent", "topics_offered", "topics_wanted"])
+        for i in range(count):
+            mentor = i % 2 == 0
+            out.writerow([f"ct-{i:03d}", "mentor" if mentor else "mentee", f"Person {i:03d}",
+                          f"person{i:03d}@example.com", departments[i % 5],
+                          2 if mentor else 6, "de;en", "Europe/Berlin", "yes",
+                          "genai;prompting" if mentor else "strategy",
+                          "strategy" if mentor else "genai;prompting"])
+    return path
+
+
+def until(probe: Callable[[], bool], what: str, within: float = WAIT_S) -> None:
+    deadline = time.monotonic() + within
+    while not probe():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+
+
+def text_of(page: Page, selector: str) -> str:
+    return page.locator(selector).inner_text().strip()
+
+
+def test_an_admin_runs_a_programme_from_cohort_to_kpis(
+    person: Callable[[], Person], programme: Programme, tmp_path: Path,
+) -> None:
+    admin = person()
+    admin.sign_in(UNIT, "programme-admin")
+    page = admin.go("/cohorts")
+    page.get_by_role("link", name="Open a cohort").click()
+    admin.check()
+    page.get_by_label("Name", exact=True).fill("Console cohort: digital leadership")
+    page.get_by_label("Sessions per mentorship (target)").fill("2")
+    page.get_by_role("button", name="Open the cohort").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Console cohort: digital leadership")
+    admin.check()
+    programme.cohort_id = page.url.rstrip("/").split("/")[-1]
+
+    page.get_by_role("link", name="Participants").click()
+    admin.check()
+    page.get_by_role("link", name="Import a file").click()
+    page.get_by_label("File (.csv or .jsonl)").set_input_files(people_csv(tmp_path / "hr.csv"))
+    page.get_by_role("button", name="Import").click()
+    expect(page.locator("#import-accepted")).to_have_text("200", timeout=60_000)
+    admin.check()
+
+    admin.go(f"/cohorts/{programme.cohort_id}/rounds")
+
+    def draft_holds_everyone() -> bool:
+        page.goto(f"/cohorts/{programme.cohort_id}/rounds")
+        if page.get_by_role("button", name="Run a draft round").count() == 0:
+            return False
+        page.get_by_role("button", name="Run a draft round").click()
+        page.wait_for_url(re.compile(r"/rounds/[^/]+$"))
+        return (text_of(page, "#mentors-in-pool"), text_of(page, "#mentees-in-pool")) == (
+            "100", "100")
+
+    until(draft_holds_everyone, "a draft round over all 200 people")
+    admin.check()
+    assert int(text_of(page, "#pairs-proposed")) > 0
+    first = page.locator("table.pairs-table tbody tr").first
+    programme.pair_id = (first.get_attribute("id") or "").removeprefix("pair-")
+    programme.mentor, programme.mentee = (first.locator("td small").nth(i).inner_text()
+                                          for i in (0, 1))
+    first.get_by_role("button", name=re.compile("^Lock")).click()
+    expect(page.locator(f"#pair-{programme.pair_id}")).to_contain_text("locked")
+    admin.check()
+    page.get_by_role("button", name="Publish this round").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Pair status")
+    admin.check()
+    assert int(text_of(page, "#col-proposed .count")) > 0
+
+    for member in (programme.mentor, programme.mentee):
+        me = person()
+        me.sign_in(UNIT, "participant", member)
+        me.go("/me")
+        card = me.page.locator(f"#pair-{programme.pair_id}")
+        expect(card).to_contain_text("Why this partner")
+        card.get_by_role("button", name="Accept").click()
+        expect(me.page.get_by_role("status")).to_contain_text("You accepted the proposal")
+        me.close()
+
+    mentee = person()
+    mentee.sign_in(UNIT, "participant", programme.mentee)
+
+    def mentorship_listed() -> bool:
+        mentee.page.goto("/me")
+        return mentee.page.get_by_role("link", name=re.compile("^Mentorship with")).count() > 0
+
+    until(mentorship_listed, "the confirmed pair's mentorship")
+    mentee.page.get_by_role("link", name=re.compile("^Mentorship with")).click()
+    mentee.check()
+    starts = datetime.now(UTC) + timedelta(minutes=2)
+    page = mentee.page
+    page.locator("#new-day").fill(starts.date().isoformat())
+    page.locator("#new-start").fill(starts.strftime("%H:%M"))
+    page.locator("#new-time_zone").fill("UTC")
+    page.locator("#new-video_link").fill("https://meet.example.com/console-test")
+    page.get_by_role("button", name="Schedule", exact=True).click()
+    expect(page.locator("#session-1")).to_contain_text("scheduled")
+    mentee.check()
+    page.get_by_role("button", name="We met: mark as held").click()
+    expect(page.locator("#session-1")).to_contain_text("held")
+    give_feedback(mentee, rating=5, note="Private: more on prompting next time")
+
+    mentor = person()
+    mentor.sign_in(UNIT, "participant", programme.mentor)
+    mentor.go(f"/me/mentorships/{programme.pair_id}")
+    expect(mentor.page.locator("#session-1")).to_contain_text("held")
+    give_feedback(mentor, rating=4, note="")
+
+    admin.go(f"/cohorts/{programme.cohort_id}/kpis")
+    page = admin.page
+    assert text_of(page, "#kpi-confirmed") == "1"
+    assert text_of(page, "#kpi-held") == "1"
+    assert (text_of(page, "#kpi-rating-mentor"), text_of(page, "#kpi-rating-mentee")) == (
+        "4.0", "5.0")
+    assert "Private: more on prompting" not in page.content()  # a note is its author's alone
+
+
+def give_feedback(who: Person, *, rating: int, note: str) -> None:
+    page = who.page
+    session = page.locator("#session-1")
+    session.get_by_label(str(rating), exact=True).check()
+    session.get_by_label("On which topics (comma-separated)").fill("genai")
+    session.get_by_label("Private note (only you will ever see it)").fill(note)
+    session.get_by_role("button", name="Give feedback").click()
+    expect(page.get_by_role("status")).to_contain_text("Thank you for your feedback")
+    who.check()
+
+
+def test_a_participant_and_an_admin_of_another_unit_see_none_of_it(
+    person: Callable[[], Person], programme: Programme,
+) -> None:
+    assert programme.pair_id, "needs the programme of the test before"
+    stranger = person()
+    stranger.sign_in(OTHER_UNIT, "participant", programme.mentor)  # same directory id
+    page = stranger.go("/me")
+    expect(page.get_by_text("No partner proposed yet.")).to_be_visible()
+    expect(page.get_by_text("You are not enrolled in any cohort.")).to_be_visible()
+    assert "Console cohort" not in page.content()
+    page.goto(f"/me/mentorships/{programme.pair_id}")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Not found")
+    stranger.check()
+
+    other_admin = person()
+    other_admin.sign_in(OTHER_UNIT, "programme-admin")
+    page = other_admin.go("/cohorts")
+    expect(page.get_by_text("No cohort yet.")).to_be_visible()
+    for path in ("", "/participants", "/rounds", "/kpis"):
+        page.goto(f"/cohorts/{programme.cohort_id}{path}")
+        expect(page.get_by_role("heading", level=1)).to_have_text("Not found")
+    other_admin.check()
+
+
+def test_the_console_speaks_german_and_keeps_it_accessible(
+    person: Callable[[], Person], programme: Programme,
+) -> None:
+    admin = person()
+    admin.sign_in(UNIT, "programme-admin")
+    admin.page.get_by_role("link", name="Deutsch").click()
+    expect(admin.page.locator("html")).to_have_attribute("lang", "de")
+    page = admin.go(f"/cohorts/{programme.cohort_id}/kpis")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Sitzungen und Kennzahlen")
+    for path in ("/cohorts", "/deliveries", "/webhooks", f"/cohorts/{programme.cohort_id}/pairs",
+                 f"/cohorts/{programme.cohort_id}/participants/new"):
+        admin.go(path)
+    assert len(programme.pages_checked) >= 20
+
+
+def context_cookie(person: Person) -> dict[str, Any]:
+    return next(c for c in person.context.cookies() if c["name"] == "revmentor_console")
+
+
+def test_the_session_cookie_is_httponly_and_samesite_lax(
+    person: Callable[[], Person],
+) -> None:
+    admin = person()
+    admin.sign_in(UNIT, "programme-admin")
+    cookie = context_cookie(admin)
+    assert (cookie["httpOnly"], cookie["sameSite"], cookie["secure"]) == (True, "Lax", False)

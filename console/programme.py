@@ -13,16 +13,17 @@ from starlette.datastructures import FormData
 
 from console.access import Participant
 from console.matching import explanation_bar
-from console.pages import gettext_for, language_of, render
+from console.pages import N_, gettext_for, language_of, render
 from console.participants import application_of
 from console.problems import Notice
 from console.visits import visit_of
 
 DECLINE_REASONS = ("no_common_ground", "schedule_conflict", "prefers_other_topic", "other")
 CANCEL_REASONS = ("rescheduled", "participant_unavailable", "other")
-ERASED_ON_WITHDRAWAL = ("name", "e-mail", "goals", "language for messages",
-                        "manager and reporting line", "topics", "languages", "time zone",
-                        "private notes", "place, link and agenda of your sessions")
+ERASED_ON_WITHDRAWAL = (N_("name"), N_("e-mail address"), N_("goals"),
+                        N_("language for messages"), N_("manager and reporting line"),
+                        N_("topics"), N_("languages"), N_("time zone"), N_("private notes"),
+                        N_("place, link and agenda of your sessions"))
 
 
 class PlanError(ValueError):

@@ -275,7 +275,7 @@ def test_the_console_speaks_german_and_keeps_it_accessible(
     admin.page.get_by_role("link", name="Deutsch").click()
     expect(admin.page.locator("html")).to_have_attribute("lang", "de")
     page = admin.go(f"/cohorts/{programme.cohort_id}/kpis")
-    expect(page.get_by_role("heading", level=1)).to_have_text("Sitzungen und Kennzahlen")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Treffen und Kennzahlen")
     for path in ("/cohorts", "/deliveries", "/webhooks", f"/cohorts/{programme.cohort_id}/pairs",
                  f"/cohorts/{programme.cohort_id}/participants/new"):
         admin.go(path)

@@ -27,7 +27,10 @@ LANGUAGE_NAMES = {"en": "English", "de": "Deutsch"}
 
 @cache
 def translations(language: str) -> Translations:
-    return Translations.load(str(HERE / "translations"), [language], domain="messages")
+    found = Translations.load(str(HERE / "translations"), [language], domain="messages")
+    if not isinstance(found, Translations):  # no catalogue: a build without translations/
+        raise RuntimeError(f"no compiled catalogue for {language} in {HERE / 'translations'}")
+    return found
 
 
 @cache

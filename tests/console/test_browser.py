@@ -283,7 +283,8 @@ def test_the_console_speaks_german_and_keeps_it_accessible(
 
 
 def context_cookie(person: Person) -> dict[str, Any]:
-    return next(c for c in person.context.cookies() if c["name"] == "revmentor_console")
+    return next(dict(c) for c in person.context.cookies()
+                if c.get("name") == "revmentor_console")
 
 
 def test_the_session_cookie_is_httponly_and_samesite_lax(

@@ -181,7 +181,7 @@ def routes(settings: ConsoleSettings, provider: Provider) -> APIRouter:
             claims = await provider.verify_id_token(str(tokens.get("id_token")),
                                                     pending["nonce"])
             person = person_of_claims(claims)
-        except (httpx.HTTPError, jwt.PyJWTError, ValueError, KeyError, Exception) as exc:
+        except Exception as exc:  # the exchange refused (OAuthError), the token not valid…
             request.app.state.log.warning("oidc sign-in failed: %s", type(exc).__name__)
             return render(request, "signin.html", {"mode": settings.sign_in, "error": _(
                 "The sign-in did not complete. Please try again.")}, status_code=400)

@@ -267,6 +267,76 @@ def test_a_participant_and_an_admin_of_another_unit_see_none_of_it(
     other_admin.check()
 
 
+def test_a_participant_moves_and_cancels_a_session_and_sees_refusals_in_plain_words(
+    person: Callable[[], Person], programme: Programme,
+) -> None:
+    assert programme.pair_id, "needs the programme of the first test"
+    mentor = person()
+    mentor.sign_in(UNIT, "participant", programme.mentor)
+    page = mentor.go(f"/me/mentorships/{programme.pair_id}")
+    tomorrow = (datetime.now(UTC) + timedelta(days=1)).date().isoformat()
+    page.locator("#new-day").fill(tomorrow)
+    page.locator("#new-start").fill("10:00")
+    page.locator("#new-time_zone").fill("UTC")
+    page.get_by_role("button", name="Schedule", exact=True).click()  # video, but no link
+    expect(page.get_by_role("alert")).to_contain_text(
+        "A video session needs an https meeting link.")
+    mentor.check()
+
+    page.go_back()
+    page.locator("#new-day").fill(tomorrow)
+    page.locator("#new-start").fill("10:00")
+    page.locator("#new-time_zone").fill("UTC")
+    page.get_by_label("in person", exact=True).check()
+    page.locator("#new-location").fill("Floor 12, room B")
+    page.get_by_role("button", name="Schedule", exact=True).click()
+    second = page.locator("#session-2")
+    expect(second).to_contain_text("Floor 12, room B")
+    second.locator("summary", has_text="Reschedule").click()
+    second.locator("#r2-start").fill("11:30")
+    second.locator("#r2-time_zone").fill("UTC")
+    second.get_by_label("in person", exact=True).check()
+    second.locator("#r2-location").fill("Floor 3, café")
+    second.get_by_role("button", name="Move the session").click()
+    expect(page.get_by_role("status")).to_contain_text("Session moved.")
+    expect(page.locator("#session-2")).to_contain_text("Floor 3, café")
+    page.locator("#session-2").get_by_role("button", name="Cancel the session").click()
+    expect(page.locator("#session-2")).to_contain_text("cancelled")
+    mentor.check()
+
+
+def test_a_participant_enrols_with_consent_and_withdraws_knowing_what_is_erased(
+    person: Callable[[], Person], programme: Programme,
+) -> None:
+    assert programme.cohort_id, "needs the cohort of the first test"
+    newcomer = person()
+    newcomer.sign_in(UNIT, "participant", "ct-self-1")
+    page = newcomer.go("/me")
+    page.get_by_role("link", name="Enrol Console cohort: digital leadership").click()
+    newcomer.check()
+    page.get_by_label("Mentee: I am a senior and want to learn").check()
+    page.get_by_label("Name", exact=True).fill("Sam Senior")
+    page.get_by_label("E-mail").fill("sam.senior@example.com")
+    page.get_by_label("Department", exact=True).fill("Treasury")
+    page.get_by_label("Career level (1–10)").fill("8")
+    page.get_by_role("button", name="Enrol").click()  # consent not given: the browser asks
+    expect(page).to_have_url(re.compile("/enrol$"))
+    page.get_by_label("I take part voluntarily").check()
+    page.get_by_role("button", name="Enrol").click()
+    expect(page.get_by_role("status")).to_contain_text("You are enrolled.")
+    newcomer.check()
+
+    page.get_by_role("link", name="Withdraw").click()
+    expect(page.get_by_role("list").filter(has_text="private notes")).to_be_visible()
+    newcomer.check()
+    page.get_by_role("button", name="Withdraw and erase my details").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("You have withdrawn")
+    expect(page.get_by_text("The enrolment service erased:")).to_contain_text("email")
+    newcomer.check()
+    page.goto("/me")  # nothing identifies the enrolment any more
+    expect(page.get_by_text("You are not enrolled in any cohort.")).to_be_visible()
+
+
 def test_the_console_speaks_german_and_keeps_it_accessible(
     person: Callable[[], Person], programme: Programme,
 ) -> None:

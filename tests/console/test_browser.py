@@ -157,6 +157,15 @@ def test_an_admin_runs_a_programme_from_cohort_to_kpis(
     page.get_by_role("button", name="Import").click()
     expect(page.locator("#import-accepted")).to_have_text("200", timeout=60_000)
     admin.check()
+    page.get_by_role("link", name="See the participants").click()
+    page.get_by_label("Search").fill("person 007")  # htmx: the table follows the typing
+    expect(page.locator("#people caption")).to_have_text("1 participant shown")
+    expect(page.locator("#people tbody")).to_contain_text("ct-007")
+    page.get_by_label("Search").fill("")
+    page.get_by_label("Department").select_option("Treasury")
+    page.get_by_label("Role").select_option("mentor")
+    expect(page.locator("#people caption")).to_have_text("20 participants shown")
+    admin.check()
 
     admin.go(f"/cohorts/{programme.cohort_id}/rounds")
 
@@ -179,6 +188,20 @@ def test_an_admin_runs_a_programme_from_cohort_to_kpis(
     first.get_by_role("button", name=re.compile("^Lock")).click()
     expect(page.locator(f"#pair-{programme.pair_id}")).to_contain_text("locked")
     admin.check()
+
+    rows = page.locator("table.pairs-table tbody tr")
+    by_hand = (rows.nth(1).locator("td small").nth(0).inner_text(),
+               rows.nth(2).locator("td small").nth(1).inner_text())
+    page.get_by_text("Fix a pair by hand and re-solve").click()
+    page.get_by_label("Mentor's employee id").fill(by_hand[0])
+    page.get_by_label("Mentee's employee id").fill(by_hand[1])
+    page.get_by_role("button", name="Fix and re-solve").click()
+    expect(page.get_by_role("status")).to_contain_text("Re-solved")
+    admin.check()
+    kept = rows.filter(has_text=programme.mentor).filter(has_text=programme.mentee)
+    expect(kept).to_contain_text("locked")
+    programme.pair_id = (kept.get_attribute("id") or "").removeprefix("pair-")
+    expect(rows.filter(has_text=by_hand[0]).filter(has_text=by_hand[1])).to_have_count(1)
     page.get_by_role("button", name="Publish this round").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Pair status")
     admin.check()
@@ -335,6 +358,23 @@ def test_a_participant_enrols_with_consent_and_withdraws_knowing_what_is_erased(
     newcomer.check()
     page.goto("/me")  # nothing identifies the enrolment any more
     expect(page.get_by_text("You are not enrolled in any cohort.")).to_be_visible()
+
+
+def test_an_admin_subscribes_a_webhook_and_reads_the_delivery_log(
+    person: Callable[[], Person],
+) -> None:
+    admin = person()
+    admin.sign_in(UNIT, "programme-admin")
+    page = admin.go("/deliveries")
+    expect(page.get_by_role("table")).to_contain_text("email")  # the invitations just sent
+    page.get_by_role("link", name="Webhook subscriptions").click()
+    page.get_by_label("URL of the receiver").fill("https://hooks.example.com/revmentor")
+    page.get_by_label("Description (optional)").fill("HR dashboard")
+    page.get_by_role("button", name="Subscribe", exact=True).click()
+    expect(page.get_by_role("status")).to_contain_text("shown this once")
+    expect(page.locator("code")).to_have_text(re.compile(r"^whsec_"))
+    expect(page.get_by_role("table")).to_contain_text("HR dashboard")
+    admin.check()
 
 
 def test_the_console_speaks_german_and_keeps_it_accessible(

@@ -43,7 +43,7 @@ bench: $(BIN)/.installed
 	$(BIN)/python benchmarks/sessions_kpis.py --mentorships 5000 --sessions 50000
 
 screenshots: $(BIN)/.installed chromium
-	$(BIN)/python -m console.screenshots docs/console
+	$(BIN)/python scripts/console_screenshots.py docs/console
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -114,4 +114,7 @@ VOCABULARY = (
     N_("already_enrolled"), N_("no_feasible_partner"), N_("declined_all"),
     N_("capacity_exhausted"), N_("not_selected"), N_("delivered"), N_("failed"), N_("pending"),
     N_("max_score"), N_("max_matched"), N_("admin"), N_("participant"), N_("import"),
+    N_("rescheduled"), N_("participant_unavailable"), N_("other"), N_("no_common_ground"),
+    N_("schedule_conflict"), N_("prefers_other_topic"), N_("moved_role"), N_("left_company"),
+    N_("no_time"),
 )

@@ -68,11 +68,13 @@ def routes() -> APIRouter:
     async def my_programme(request: Request, viewer: Participant) -> Response:
         caller, me = viewer.platform, viewer.person.acting_participant
         enrolments = await caller.get("enrolment", "/me/enrolments")
-        cohorts = (await caller.get("enrolment", "/cohorts", status="open", limit=100))["items"]
+        every = (await caller.get("enrolment", "/cohorts", limit=100))["items"]
+        names = {c["cohort_id"]: c["name"] for c in every}
+        cohorts = [c for c in every if c["status"] == "open"]
         mine = {e["cohort_id"] for e in enrolments if e["status"] == "enrolled"}
         pairs = await caller.get("matching", "/me/pairs")
         mentorships = await caller.get("sessions", "/me/mentorships")
-        policies = {c["cohort_id"]: c["matching_policy"] for c in cohorts}
+        policies = {c["cohort_id"]: c["matching_policy"] for c in every}
         for pair in pairs:
             if pair["cohort_id"] not in policies:
                 cohort = await caller.get("enrolment", f"/cohorts/{pair['cohort_id']}")
@@ -82,7 +84,7 @@ def routes() -> APIRouter:
             "enrolments": enrolments, "open_cohorts": [c for c in cohorts
                                                        if c["cohort_id"] not in mine],
             "pairs": [p for p in pairs if p["status"] in ("proposed", "confirmed")],
-            "mentorships": mentorships, "me": me, "reasons": DECLINE_REASONS,
+            "mentorships": mentorships, "me": me, "reasons": DECLINE_REASONS, "names": names,
             "bar": lambda pair: explanation_bar(pair, policies[pair["cohort_id"]], gettext),
             "side": lambda item: my_side(item, me)})
 

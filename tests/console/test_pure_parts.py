@@ -142,3 +142,28 @@ def test_bars_and_columns_write_their_figures_in_the_title() -> None:
     assert "<title>Sessions: held 3; cancelled 1</title>" in svg
     assert "<title>Per week: 49 2</title>" in str(charts.columns([("49", 2)], title="Per week"))
     assert "Done: 1 / 4" in str(charts.progress(1, 4, title="Done"))
+
+
+def test_every_message_has_a_german_translation_and_the_catalogues_are_compiled() -> None:
+    from babel.messages.mofile import read_mo
+    from babel.messages.pofile import read_po
+
+    from console.pages import HERE
+
+    def plain(value: object) -> object:
+        return value if isinstance(value, str) else tuple(value)  # type: ignore[arg-type]
+
+    def translated(value: object) -> bool:
+        return bool(value) and (isinstance(value, str) or all(value))  # type: ignore[arg-type]
+
+    folder = HERE / "translations"
+    with (folder / "messages.pot").open("rb") as f:
+        wanted = {plain(m.id) for m in read_po(f) if m.id}
+    for language in ("de", "en"):
+        with (folder / language / "LC_MESSAGES" / "messages.po").open("rb") as f:
+            written = {plain(m.id): plain(m.string) for m in read_po(f) if m.id}
+        with (folder / language / "LC_MESSAGES" / "messages.mo").open("rb") as f:
+            compiled = {plain(m.id): plain(m.string) for m in read_mo(f) if m.id}
+        untranslated = sorted(str(i) for i in wanted if not translated(written.get(i)))
+        assert untranslated == [], f"{language}: {untranslated[:5]}"
+        assert compiled == written, f"{language}: run pybabel compile -d console/translations"

@@ -67,7 +67,7 @@ def hr_export(path: Path, seed: int = 3) -> Path:
 
 
 def sign_in(page: Page, unit: str, role: str, employee_id: str = "") -> None:
-    page.goto("/signin")
+    page.goto("/language/en?next=/signin")
     page.get_by_label("Business unit").fill(unit)
     page.get_by_label({"programme-admin": "Programme admin",
                        "participant": "Participant"}[role], exact=True).check()
@@ -141,8 +141,12 @@ def main() -> None:
             sign_in(page, unit, "participant", pair["mentee_id"])
             page.get_by_role("link", name="Deutsch").click()
             shoot(page, out, "participant", full=True)
-            page.goto(f"/me/mentorships/{pair['pair_id']}")
-            shoot(page, out, "mentorship")
+            page.get_by_role("button", name="Abmelden").click()
+            ongoing = demo.plays[-1]  # two sessions each: the second one still ahead
+            other = ongoing.answers[ongoing.confirmed[-1]].pair
+            sign_in(page, ongoing.unit.business_unit, "participant", other["mentor_id"])
+            page.goto(f"/me/mentorships/{other['pair_id']}")
+            shoot(page, out, "mentorship", full=True)
             browser.close()
 
 

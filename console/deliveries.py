@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from console.access import Admin
@@ -54,8 +52,7 @@ def routes() -> APIRouter:
             "secret": created["secret"]}, status_code=201)
 
     @router.post("/webhooks/{endpoint_id}/{action}")
-    async def act(request: Request, endpoint_id: str, action: str, viewer: Admin,
-                  confirm: Annotated[str, Form()] = "") -> Response:
+    async def act(request: Request, endpoint_id: str, action: str, viewer: Admin) -> Response:
         _ = gettext_for(language_of(request))
         if action == "ping":
             answer = await viewer.platform.post("notifications", f"/webhooks/{endpoint_id}/ping")

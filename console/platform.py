@@ -102,16 +102,6 @@ class Platform:
             return None
         return response.json()
 
-    async def ready(self) -> dict[str, bool]:
-        """Which services answer ``/readyz``."""
-        answers = {}
-        for name, client in self._clients.items():
-            try:
-                answers[name] = (await client.get("/readyz", timeout=2.0)).status_code == 200
-            except httpx.TransportError:
-                answers[name] = False
-        return answers
-
 
 def _is_problem(response: httpx.Response) -> bool:
     return response.headers.get("content-type", "").startswith("application/problem+json")

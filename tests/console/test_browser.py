@@ -57,6 +57,9 @@ class Person:
         self.context.set_default_timeout(20_000)
         self.page: Page = self.context.new_page()
         self.programme = programme
+        self.script_errors: list[str] = []
+        self.page.on("console", lambda m: self.script_errors.append(m.text) if (
+            m.type == "error" and not m.text.startswith("Failed to load resource")) else None)
 
     def check(self, *, audited_before: bool = False) -> None:
         """axe-core finds no serious or critical violation; no token in reach of the page.
@@ -71,6 +74,7 @@ class Person:
             serious = [(v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3])
                        for v in found if v["impact"] in SERIOUS]
             assert serious == [], f"{page.url}: {serious}"
+        assert self.script_errors == [], f"{page.url}: {self.script_errors}"  # CSP included
         assert JWT.search(page.content()) is None, f"{page.url} holds a bearer token"
         assert page.evaluate("document.cookie") == "", f"{page.url}: cookie readable by scripts"
         self.programme.pages_checked.append(page.url)

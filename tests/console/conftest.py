@@ -21,10 +21,15 @@ FAST = {"consumer_batch_timeout_ms": "20", "kafka_session_timeout_ms": "6000",
 
 
 @pytest.fixture(scope="module")
-def stack() -> Iterator[StackInfo]:
+def running_stack() -> Iterator[LocalStack]:
     with LocalStack(fixed_ports=False, settings=FAST) as running:
         assert running.info.console, "the stack started no console"
-        yield running.info
+        yield running
+
+
+@pytest.fixture(scope="module")
+def stack(running_stack: LocalStack) -> StackInfo:
+    return running_stack.info
 
 
 @pytest.fixture(scope="module")

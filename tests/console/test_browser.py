@@ -22,7 +22,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Page, expect
 
-from services.stack.local_stack import StackInfo
+from services.stack.local_stack import LocalStack, StackInfo
 
 pytestmark = pytest.mark.integration
 UNIT, OTHER_UNIT = "bu-console-a", "bu-console-b"
@@ -450,3 +450,18 @@ def test_the_session_cookie_is_httponly_and_samesite_lax(
     admin.sign_in(UNIT, "programme-admin")
     cookie = context_cookie(admin)
     assert (cookie["httpOnly"], cookie["sameSite"], cookie["secure"]) == (True, "Lax", False)
+
+
+def test_a_service_that_is_down_shows_a_notice_and_the_rest_still_works(
+    person: Callable[[], Person], running_stack: LocalStack,
+) -> None:
+    """Last in this module: it stops the notifications service of the shared stack."""
+    running_stack.processes["notifications"].stop(20.0)
+    admin = person()
+    admin.sign_in(UNIT, "programme-admin")
+    page = admin.go("/deliveries")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Service unavailable")
+    expect(page.get_by_role("alert")).to_contain_text(
+        "The notifications service does not answer right now.")
+    admin.go("/cohorts")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Cohorts")

@@ -116,5 +116,5 @@ VOCABULARY = (
     N_("max_score"), N_("max_matched"), N_("admin"), N_("participant"), N_("import"),
     N_("rescheduled"), N_("participant_unavailable"), N_("other"), N_("no_common_ground"),
     N_("schedule_conflict"), N_("prefers_other_topic"), N_("moved_role"), N_("left_company"),
-    N_("no_time"),
+    N_("no_time"), N_("not_yet_open"),
 )

@@ -29,6 +29,7 @@ from console.settings import ConsoleSettings
 from console.visits import CsrfRefused, Visits, csrf_guard, visit_of
 
 log = logging.getLogger("revmentor.console")
+WITHOUT_VISIT = ("/static/", "/healthz", "/readyz")
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; "
                                "frame-ancestors 'none'; base-uri 'none'; object-src 'none'",
@@ -59,6 +60,10 @@ def create_app(settings: ConsoleSettings | None = None, *,
     @app.middleware("http")
     async def keep_visit(request: Request,
                          call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        if request.url.path.startswith(WITHOUT_VISIT):  # probes and assets: no visit, no log
+            plain = await call_next(request)
+            plain.headers.update(SECURITY_HEADERS)
+            return plain
         request.state.visit = visits.of(request)
         response = await call_next(request)
         visit = visit_of(request)
@@ -66,8 +71,7 @@ def create_app(settings: ConsoleSettings | None = None, *,
             visits.set_cookie(response, visit, request)
             visit.fresh = False
         response.headers.update(SECURITY_HEADERS)
-        if not request.url.path.startswith("/static/"):
-            response.headers["Cache-Control"] = "no-store"
+        response.headers["Cache-Control"] = "no-store"
         log.info("%s %s %s", request.method, request.url.path, response.status_code)
         return response
 

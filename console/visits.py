@@ -25,6 +25,8 @@ CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
+MAX_VISITS = 20_000
+"""Kept in memory; beyond it expired visits go, then those of nobody signed in."""
 
 
 @dataclass(frozen=True)
@@ -98,8 +100,10 @@ class Visits:
         return self._new(now)
 
     def _new(self, now: float) -> Visit:
-        if len(self._open) > 10_000:
+        if len(self._open) > MAX_VISITS:  # expired ones first, then anonymous ones
             self._open = {k: v for k, v in self._open.items() if v.expires_at > now}
+            if len(self._open) > MAX_VISITS:
+                self._open = {k: v for k, v in self._open.items() if v.person is not None}
         visit = Visit(secrets.token_urlsafe(24), secrets.token_urlsafe(32), now + self._ttl,
                       fresh=True)
         self._open[visit.visit_id] = visit

@@ -130,3 +130,10 @@ def test_without_signing_in_every_page_leads_to_the_sign_in(console: TestClient)
     for path in ("/", "/cohorts", "/me", "/kpis", "/deliveries"):
         answer = console.get(path, follow_redirects=False)
         assert (answer.status_code, answer.headers["location"]) == (303, "/signin"), path
+
+
+def test_probes_and_assets_open_no_visit(console: TestClient) -> None:
+    for path in ("/healthz", "/readyz", "/static/htmx.min.js", "/static/console.css"):
+        answer = console.get(path)
+        assert answer.status_code == 200, path
+        assert "set-cookie" not in answer.headers, path

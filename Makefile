@@ -3,7 +3,9 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint typecheck unit bench clean
+CHROMIUM ?= /usr/bin/chromium
+
+.PHONY: demo test lint typecheck unit bench clean chromium screenshots
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,9 +22,18 @@ lint: $(BIN)/.installed
 typecheck: $(BIN)/.installed
 	$(BIN)/mypy
 
+# The console's browser tests drive Debian's Chromium (Playwright's own browser download cannot
+# work without internet access to its CDN); installed here when missing and apt is at hand as root.
+chromium:
+	@if [ -x $(CHROMIUM) ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	else echo "no $(CHROMIUM): install Debian's chromium (apt-get install chromium) for the console's browser tests"; fi
+
 # Two workers, each with its own broker and database; the tests that start the whole platform
-# share one of them (tests/conftest.py). Most tests wait on the broker, not the CPU.
-test: lint typecheck
+# (the browser tests among them) share one of them (tests/conftest.py). Most tests wait on the
+# broker, not the CPU.
+test: lint typecheck chromium
 	$(BIN)/python -m pytest -n 2 --dist loadgroup
 
 unit: $(BIN)/.installed
@@ -33,6 +44,9 @@ bench: $(BIN)/.installed
 	$(BIN)/python benchmarks/enrolment_import.py
 	$(BIN)/python benchmarks/matching.py --mentors 5000 --mentees 5000
 	$(BIN)/python benchmarks/sessions_kpis.py --mentorships 5000 --sessions 50000
+
+screenshots: $(BIN)/.installed chromium
+	$(BIN)/python scripts/console_screenshots.py docs/console
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -162,6 +162,9 @@ def _print_stack(out: Console, stack: LocalStack) -> None:
         table.add_row(name, url, f"{url}/docs", f"{url}/metrics")
     table.add_row("mail sink", f"smtp://{info.smtp}", "", "")
     out.print(table)
+    if info.console:
+        out.print(f"console: {info.console}  (sign in as a programme admin or a participant "
+                  "of a demo unit)", soft_wrap=True, highlight=False)
     out.print(f"mail kept in {info.mail_dir}; logs in {Path(next(iter(info.logs.values()))).parent}"
               if info.logs else f"mail kept in {info.mail_dir}", soft_wrap=True)
     out.print(f"{KAFKA_ENV}={info.kafka_bootstrap_servers}", soft_wrap=True)
@@ -250,7 +253,8 @@ def demo(
 
 def _demo_on_own_stack(scenario: Scenario, quiet: bool, concurrency: int) -> dict[str, object]:
     data_dir = Path(tempfile.mkdtemp(prefix="revmentor-demo-"))
-    stack = LocalStack(data_dir=data_dir, fixed_ports=False, persist_database=False)
+    stack = LocalStack(data_dir=data_dir, fixed_ports=False, persist_database=False,
+                       console=False)
     for entry in stack.skipped:
         console.print(f"[yellow]{entry.name}[/]: not installed in this checkout, not started")
     with console.status("starting the platform", spinner="dots") if not quiet else _nothing():

@@ -45,6 +45,8 @@ class StackInfo:
     tier: str
     jwt_secret: str
     logs: dict[str, str] = field(default_factory=dict)
+    console: str | None = None
+    """The web console's URL, when it runs."""
 
     def write(self, path: Path) -> None:
         partial = path.with_suffix(".part")
@@ -80,7 +82,7 @@ class LocalStack:
                  services: Sequence[ServiceEntry] = roster.ROSTER,
                  ready_timeout: float = 90.0, stop_grace: float = 20.0,
                  keep_data_dir: bool | None = None,
-                 persist_database: bool | None = None) -> None:
+                 persist_database: bool | None = None, console: bool = True) -> None:
         if bool(kafka) != bool(mongodb):
             raise InfraError("external infrastructure needs both a Kafka and a MongoDB URL")
         self.data_dir, self.kafka, self.mongodb = data_dir, kafka, mongodb
@@ -89,6 +91,7 @@ class LocalStack:
         self.host, self.fixed_ports = host, fixed_ports
         self.settings = dict(settings or {})
         self.installed = roster.installed(tuple(services))
+        self.console = console and roster.CONSOLE.installed()
         self.skipped = tuple(e for e in services if e not in self.installed)
         self.ready_timeout, self.stop_grace = ready_timeout, stop_grace
         self.root: Path | None = None
@@ -147,14 +150,33 @@ class LocalStack:
             self.processes[entry.name] = process
             process.spawn()
         self._await_ready(urls, began)
+        console_url = self._start_console(root, urls, secret, began) if self.console else None
         info = StackInfo(
             services=urls, smtp=self.mail.address, mail_dir=str(self.mail.directory),
             kafka_bootstrap_servers=infra.kafka_bootstrap_servers,
             mongodb_uri=infra.mongodb_uri, tier=infra.tier, jwt_secret=secret,
-            logs={name: str(p.log_path) for name, p in self.processes.items()})
+            logs={name: str(p.log_path) for name, p in self.processes.items()},
+            console=console_url)
         info.write(root / STACK_FILE)
         self.startup_seconds["total"] = time.monotonic() - began
         return info
+
+    def _start_console(self, root: Path, urls: Mapping[str, str], secret: str,
+                       began: float) -> str:
+        """The console after the services, told where they answer and the dev secret."""
+        entry = roster.CONSOLE
+        port = self._port(entry.port)
+        url = f"http://{self.host}:{port}"
+        env = {**os.environ, "REVMENTOR_JWT_SECRET": secret,
+               f"{entry.env_prefix}DEV_JWT_SECRET": secret,
+               **{f"{entry.env_prefix}{name.upper()}_URL": u for name, u in urls.items()}}
+        process = ServerProcess(entry.name, [sys.executable, "-m", entry.module, "--host",
+                                             self.host, "--port", str(port)],
+                                root / "logs" / f"{entry.name}.log", signal.SIGTERM, env=env)
+        self.processes[entry.name] = process
+        process.spawn()
+        self._await_ready({entry.name: url}, began)
+        return url
 
     def _port(self, preferred: int) -> int:
         return port_or_free(preferred, self.host) if self.fixed_ports else free_port(self.host)

@@ -41,6 +41,9 @@ ROSTER: tuple[ServiceEntry, ...] = (
     ServiceEntry("notifications", "services.notifications", 8004, sends_mail=True),
 )
 NAMES = tuple(entry.name for entry in ROSTER)
+CONSOLE = ServiceEntry("console", "console", 8000)
+"""The web console: no service of the platform but a client of all four, started after them
+with their URLs (``REVMENTOR_CONSOLE_<SERVICE>_URL``)."""
 MAIL_PORT = 8025
 """The mail sink's SMTP port on a developer's machine."""
 

@@ -79,6 +79,9 @@ def test_up_serves_every_installed_service_and_sigterm_leaves_no_process_or_port
         admin = {"Authorization": f"Bearer {admin_token(info.jwt_secret, UNITS[0].business_unit)}"}
         listed = httpx.get(f"{info.services['enrolment']}/cohorts", headers=admin)
         assert listed.status_code == 200, listed.text  # the printed tokens are accepted
+        assert info.console is not None
+        ports.append(urlsplit(info.console).port or 0)
+        assert "Sign in" in httpx.get(f"{info.console}/signin").text
 
         message = EmailMessage()
         message["From"], message["To"], message["Subject"] = ("a@example.com", "b@example.com",
@@ -93,6 +96,7 @@ def test_up_serves_every_installed_service_and_sigterm_leaves_no_process_or_port
             (("b@example.com",), "kept", "<m-1@revmentor.test>")]
 
         assert stop(proc) == 0
+    assert f"console: {info.console}" in (tmp_path / "stack.out").read_text()  # its URL printed
     assert [pid for pid in children if alive(pid)] == []
     assert [port for port in ports if port_in_use(port)] == []
     assert not (tmp_path / "stack" / STACK_FILE).exists()

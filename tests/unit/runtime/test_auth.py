@@ -58,6 +58,6 @@ def test_invalid_tokens_are_refused(verifier: TokenVerifier, token: str) -> None
 
 def test_unsigned_tokens_are_refused(verifier: TokenVerifier) -> None:
     token = jwt.encode({"sub": "u", "business_unit": "b", "roles": [], "exp": 9999999999},
-                       "", algorithm="none")
+                       "", algorithm="none")  # no key: an unsigned token
     with pytest.raises(jwt.PyJWTError):
         verifier.verify(token)

@@ -30,11 +30,10 @@ chromium:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
 	else echo "no $(CHROMIUM): install Debian's chromium (apt-get install chromium) for the console's browser tests"; fi
 
-# Two workers, each with its own broker and database; the tests that start the whole platform
-# (the browser tests among them) share one of them (tests/conftest.py). Most tests wait on the
-# broker, not the CPU.
+# Two workers, each with its own broker and database; a test file runs whole, in order, on one
+# of them (the browser tests build on each other). Most tests wait on the broker, not the CPU.
 test: lint typecheck chromium
-	$(BIN)/python -m pytest -n 2 --dist loadgroup
+	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 unit: $(BIN)/.installed
 	$(BIN)/python -m pytest -m "not integration"

@@ -66,19 +66,10 @@ async def sealed_topics(barrier_producer: AIOKafkaProducer) -> None:
     await seal_partitions(barrier_producer, ALL_TOPICS)
 
 
-WHOLE_PLATFORM = ("api", "console", "e2e", "stack")
-"""Test folders that start every service as processes: under pytest-xdist they share one
-worker (``--dist loadgroup``), so two such stacks never compete for the two cores."""
-
-
-@pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    for item in items:
-        names = getattr(item, "fixturenames", None)
-        if names is not None and "infra" in names:
-            names.insert(0, "sealed_topics")
-        if item.path.parent.name in WHOLE_PLATFORM:
-            item.add_marker(pytest.mark.xdist_group("whole-platform"))
+def pytest_itemcollected(item: pytest.Item) -> None:
+    names = getattr(item, "fixturenames", None)
+    if names is not None and "infra" in names:
+        names.insert(0, "sealed_topics")
 
 
 def pytest_report_header(config: pytest.Config) -> str:

@@ -24,6 +24,9 @@ from services.runtime.mongo import Database
 Session = AsyncClientSession | None
 PENDING = DeliveryStatus.PENDING.value
 SENDING = DeliveryStatus.SENDING.value
+SUBJECT_INDEX = [("tenant_id", ASCENDING), ("cohort_id", ASCENDING), ("subject_id", ASCENDING)]
+RECIPIENT_INDEX = [("tenant_id", ASCENDING), ("cohort_id", ASCENDING),
+                   ("recipient_id", ASCENDING)]
 
 
 @dataclass(frozen=True)
@@ -46,8 +49,8 @@ class NotificationsStore:
              ("cause_id", ASCENDING)], unique=True, name="one_delivery_per_fact")
         await self.deliveries.create_index([("status", ASCENDING), ("due_at", ASCENDING)])
         await self.deliveries.create_index([("status", ASCENDING), ("claimed_until", ASCENDING)])
-        await self.deliveries.create_index(
-            [("tenant_id", ASCENDING), ("cohort_id", ASCENDING), ("subject_id", ASCENDING)])
+        await self.deliveries.create_index(SUBJECT_INDEX)
+        await self.deliveries.create_index(RECIPIENT_INDEX)
         await self.deliveries.create_index(
             [("tenant_id", ASCENDING), ("created_at", DESCENDING), ("_id", DESCENDING)])
 
@@ -64,17 +67,32 @@ class NotificationsStore:
     async def cancel(self, tenant_id: str, cohort_id: str, *, templates: list[str],
                      subject_id: str | None = None, recipient_id: str | None = None,
                      keep_cause: str | None = None, now: datetime, session: Session) -> int:
-        """Withdraw deliveries still waiting (a moved session's reminder, an answered nudge)."""
-        query: dict[str, Any] = {"tenant_id": tenant_id, "cohort_id": cohort_id,
-                                 "status": PENDING, "template": {"$in": templates}}
+        """Withdraw deliveries still waiting (a moved session's reminder, an answered nudge).
+
+        Found through the index of the subject (else of the recipient) and written by id: a
+        filter over status and template made the embedded database scan every delivery, in
+        the consumer's transaction, for each session event; most events find nothing to cancel
+        and now write nothing.
+        """
         if subject_id is not None:
-            query["subject_id"] = subject_id
-        if recipient_id is not None:
-            query["recipient_id"] = recipient_id
-        if keep_cause is not None:
-            query["cause_id"] = {"$ne": keep_cause}
+            where, index = {"subject_id": subject_id}, SUBJECT_INDEX
+        elif recipient_id is not None:
+            where, index = {"recipient_id": recipient_id}, RECIPIENT_INDEX
+        else:
+            raise ValueError("cancel needs a subject or a recipient")
+        found = self.deliveries.find(
+            {"tenant_id": tenant_id, "cohort_id": cohort_id, **where},
+            {"status": 1, "template": 1, "recipient_id": 1, "cause_id": 1}, session=session,
+        ).hint(index)
+        waiting = [d["_id"] async for d in found
+                   if d["status"] == PENDING and d["template"] in templates
+                   and recipient_id in (None, d["recipient_id"])
+                   and (keep_cause is None or d["cause_id"] != keep_cause)]
+        if not waiting:
+            return 0
         result = await self.deliveries.update_many(
-            query, {"$set": {"status": DeliveryStatus.CANCELLED.value, "settled_at": now}},
+            {"_id": {"$in": waiting}, "status": PENDING},
+            {"$set": {"status": DeliveryStatus.CANCELLED.value, "settled_at": now}},
             session=session)
         return result.modified_count
 

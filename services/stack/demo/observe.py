@@ -19,11 +19,8 @@ from services.stack.mail_sink import Mailbox, StoredMail
 
 QUIET_S = 1.5
 """How long backlogs, lags and the mail count must stay unchanged to count as settled."""
-SETTLE_WITHIN_S = 300.0
-"""How long the platform may take to work off what the programme left in flight. On the
-embedded tier the notifications consumer needs minutes for a 500-person programme's session
-events (every service shares one pure-Python database server); only a platform that never
-settles is a violation."""
+SETTLE_WITHIN_S = 60.0
+"""How long the platform may take to work off what the programme left in flight."""
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from pymongo import ASCENDING, DESCENDING, ReturnDocument, UpdateOne
+from pymongo import ASCENDING, DESCENDING, UpdateOne
 from pymongo.asynchronous.client_session import AsyncClientSession
 
 from contracts.notifications import Channel
@@ -109,15 +109,22 @@ class NotificationsStore:
 
     async def take(self, delivery_id: str, now: datetime, owner: str, ttl: timedelta
                    ) -> Delivery | None:
-        """Claim one due delivery for ``owner``; ``None`` if another dispatcher was faster."""
-        doc = await self.deliveries.find_one_and_update(
-            {"_id": delivery_id, "$or": [
-                {"status": PENDING, "due_at": {"$lte": now}},
-                {"status": SENDING, "claimed_until": {"$lt": now}}]},
-            {"$set": {"status": SENDING, "owner": owner, "claimed_until": now + ttl},
-             "$inc": {"attempts": 1}},
-            return_document=ReturnDocument.AFTER)
-        return _delivery(doc) if doc else None
+        """Claim one due delivery for ``owner``; ``None`` if another dispatcher was faster.
+
+        Read by id, then compare-and-set on the state read (status and attempts): whoever
+        writes first owns it. A single find-and-modify did the same, but the embedded database
+        runs it as a scan of the whole collection, so dispatching slowed with every delivery
+        the service had ever made.
+        """
+        doc = await self.deliveries.find_one({"_id": delivery_id})
+        if doc is None or not _claimable(doc, now):
+            return None
+        claim = {"status": SENDING, "owner": owner, "claimed_until": now + ttl,
+                 "attempts": doc.get("attempts", 0) + 1}
+        taken = await self.deliveries.update_one(
+            {"_id": delivery_id, "status": doc["status"], "attempts": doc.get("attempts", 0)},
+            {"$set": claim})
+        return _delivery({**doc, **claim}) if taken.modified_count == 1 else None
 
     async def settle(self, deliveries: list[Delivery], owner: str, session: Session
                      ) -> set[str]:
@@ -205,6 +212,14 @@ class NotificationsStore:
                            doc["mentor_id"], doc["mentee_id"], doc["starts_at"],
                            doc["duration_minutes"], SessionFormat(doc["format"]),
                            doc["revision"], doc["cancelled"])
+
+
+def _claimable(doc: dict[str, Any], now: datetime) -> bool:
+    """Due and waiting, or held by a dispatcher whose claim has expired (it died)."""
+    if doc["status"] == PENDING:
+        return bool(doc["due_at"] <= now)
+    return doc["status"] == SENDING and bool(doc.get("claimed_until") and
+                                             doc["claimed_until"] < now)
 
 
 def _settled(d: Delivery, owner: str) -> dict[str, Any]:

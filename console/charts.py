@@ -59,11 +59,7 @@ def bars(items: Sequence[tuple[str, float]], *, title: str, maximum: float | Non
             f'fill="{PALETTE[index % len(PALETTE)]}"/>'
             f'<text x="{label_width + w + 6:.1f}" y="{y + row * 0.65:.1f}" fill="{INK}" '
             f'font-size="13">{escape(_fmt(value))}</text>')
-    summary = escape(f"{title}: " + "; ".join(f"{n} {_fmt(v)}" for n, v in items))
-    return Markup(
-        f'<svg class="chart" role="img" width="{width}" height="{height}" '
-        f'viewBox="0 0 {width} {height}" xmlns="http://www.w3.org/2000/svg">'
-        f'<title>{summary}</title>{"".join(rows)}</svg>')
+    return _frame(_summary(title, items), width, height, "".join(rows))
 
 
 def columns(items: Sequence[tuple[str, float]], *, title: str, width: int = 520,
@@ -84,12 +80,8 @@ def columns(items: Sequence[tuple[str, float]], *, title: str, width: int = 520,
             f'fill="{INK}" font-size="12">{escape(_fmt(value))}</text>'
             f'<text x="{x + slot / 2:.1f}" y="{height - 6}" text-anchor="middle" fill="{INK}" '
             f'font-size="11">{escape(name)}</text>')
-    summary = escape(f"{title}: " + "; ".join(f"{n} {_fmt(v)}" for n, v in items))
-    return Markup(
-        f'<svg class="chart" role="img" width="{width}" height="{height}" '
-        f'viewBox="0 0 {width} {height}" xmlns="http://www.w3.org/2000/svg">'
-        f'<title>{summary}</title><line x1="10" y1="{base}" x2="{width - 10}" y2="{base}" '
-        f'stroke="#6b6b6b"/>{"".join(cols)}</svg>')
+    axis = f'<line x1="10" y1="{base}" x2="{width - 10}" y2="{base}" stroke="#6b6b6b"/>'
+    return _frame(_summary(title, items), width, height, axis + "".join(cols))
 
 
 def progress(done: float, target: float, *, title: str, width: int = 480,
@@ -97,10 +89,20 @@ def progress(done: float, target: float, *, title: str, width: int = 480,
     """How far a figure is towards its target: filled bar, the target as the frame's end."""
     share = min(done / target, 1.0) if target > 0 else 0.0
     label = escape(f"{title}: {_fmt(done)} / {_fmt(target)}")
+    return _frame(label, width, height,
+                  f'<rect x="0" y="0" width="{width}" height="{height}" fill="#f1f1f1" '
+                  f'stroke="#6b6b6b"/><rect x="0" y="0" width="{share * width:.1f}" '
+                  f'height="{height}" fill="{PALETTE[2]}"/>')
+
+
+def _summary(title: str, items: Sequence[tuple[str, float]]) -> str:
+    """The chart's figures as text: what a screen reader announces instead of the picture."""
+    return escape(f"{title}: " + "; ".join(f"{n} {_fmt(v)}" for n, v in items))
+
+
+def _frame(label: str, width: int, height: int, body: str) -> Markup:
+    """An accessible inline SVG: an image role and a title carrying ``label`` (escaped)."""
     return Markup(
         f'<svg class="chart" role="img" width="{width}" height="{height}" '
         f'viewBox="0 0 {width} {height}" xmlns="http://www.w3.org/2000/svg">'
-        f'<title>{label}</title>'
-        f'<rect x="0" y="0" width="{width}" height="{height}" fill="#f1f1f1" stroke="#6b6b6b"/>'
-        f'<rect x="0" y="0" width="{share * width:.1f}" height="{height}" '
-        f'fill="{PALETTE[2]}"/></svg>')
+        f'<title>{label}</title>{body}</svg>')

@@ -325,6 +325,7 @@ def test_a_participant_moves_and_cancels_a_session_and_sees_refusals_in_plain_wo
     second = page.locator("#session-2")
     expect(second).to_contain_text("Floor 12, room B")
     second.locator("summary", has_text="Reschedule").click()
+    second.locator("#r2-day").fill(tomorrow)  # the form offers today's date
     second.locator("#r2-start").fill("11:30")
     second.locator("#r2-time_zone").fill("UTC")
     second.get_by_label("in person", exact=True).check()

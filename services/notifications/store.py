@@ -69,21 +69,21 @@ class NotificationsStore:
                      keep_cause: str | None = None, now: datetime, session: Session) -> int:
         """Withdraw deliveries still waiting (a moved session's reminder, an answered nudge).
 
-        Found through the index of the subject (else of the recipient) and written by id: a
+        Found by the fields of the subject's (else the recipient's) index and written by id: a
         filter over status and template made the embedded database scan every delivery, in
         the consumer's transaction, for each session event; most events find nothing to cancel
-        and now write nothing.
+        and now write nothing. Never hinted: the embedded database answers a hinted find by
+        walking the whole index (133 ms at 5,000 deliveries, against 0.9 ms planned).
         """
         if subject_id is not None:
-            where, index = {"subject_id": subject_id}, SUBJECT_INDEX
+            where = {"subject_id": subject_id}
         elif recipient_id is not None:
-            where, index = {"recipient_id": recipient_id}, RECIPIENT_INDEX
+            where = {"recipient_id": recipient_id}
         else:
             raise ValueError("cancel needs a subject or a recipient")
         found = self.deliveries.find(
             {"tenant_id": tenant_id, "cohort_id": cohort_id, **where},
-            {"status": 1, "template": 1, "recipient_id": 1, "cause_id": 1}, session=session,
-        ).hint(index)
+            {"status": 1, "template": 1, "recipient_id": 1, "cause_id": 1}, session=session)
         waiting = [d["_id"] async for d in found
                    if d["status"] == PENDING and d["template"] in templates
                    and recipient_id in (None, d["recipient_id"])

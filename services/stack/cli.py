@@ -169,6 +169,9 @@ def _print_stack(out: Console, stack: LocalStack) -> None:
               if info.logs else f"mail kept in {info.mail_dir}", soft_wrap=True)
     out.print(f"{KAFKA_ENV}={info.kafka_bootstrap_servers}", soft_wrap=True)
     out.print(f"{MONGO_ENV}={info.mongodb_uri}", soft_wrap=True)
+    for entry in roster.ROSTER:
+        if uri := info.databases.get(entry.name):
+            out.print(f"{entry.env_prefix}{MONGO_ENV}={uri}", soft_wrap=True)
     out.print(f"stack file: {stack.stack_file}  (revmentor demo --stack {stack.stack_file}; "
               f"revmentor mail {info.mail_dir})", soft_wrap=True)
     out.print("dev tokens of a programme admin (valid 12 h; Authorization: Bearer …):")

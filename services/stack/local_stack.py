@@ -24,7 +24,14 @@ import httpx
 
 from services.runtime.settings import ServiceSettings
 from services.stack import roster
-from services.stack.infra import KAFKA_ENV, MONGO_ENV, EmbeddedInfra, ExternalInfra, InfraTier
+from services.stack.infra import (
+    KAFKA_ENV,
+    MONGO_ENV,
+    EmbeddedInfra,
+    ExternalInfra,
+    Infra,
+    InfraTier,
+)
 from services.stack.mail_sink import MailSink
 from services.stack.roster import ServiceEntry
 from services.stack.servers import LOOPBACK, InfraError, ServerProcess, free_port, port_or_free
@@ -47,6 +54,8 @@ class StackInfo:
     logs: dict[str, str] = field(default_factory=dict)
     console: str | None = None
     """The web console's URL, when it runs."""
+    databases: dict[str, str] = field(default_factory=dict)
+    """Each service's MongoDB URI, where it differs from ``mongodb_uri`` (embedded: its own)."""
 
     def write(self, path: Path) -> None:
         partial = path.with_suffix(".part")
@@ -131,7 +140,8 @@ class LocalStack:
             self.infra_tier = ExternalInfra({KAFKA_ENV: self.kafka, MONGO_ENV: self.mongodb})
         else:
             kept = root / "database" if self.persist_database else None
-            self.infra_tier = EmbeddedInfra(storage_path=kept)
+            self.infra_tier = EmbeddedInfra(storage_path=kept, own_databases=[
+                e.name for e in self.installed])
         infra = self.infra_tier.start()
         self.startup_seconds["infrastructure"] = time.monotonic() - began
         self.mail = MailSink(root / "mail", host=self.host, port=self._port(roster.MAIL_PORT))
@@ -146,7 +156,7 @@ class LocalStack:
                 [sys.executable, "-m", "services.stack", "service", entry.name,
                  "--host", self.host, "--port", str(port)],
                 root / "logs" / f"{entry.name}.log", signal.SIGTERM,
-                env=self._environment(entry, infra.env(), secret))
+                env=self._environment(entry, infra, secret))
             self.processes[entry.name] = process
             process.spawn()
         self._await_ready(urls, began)
@@ -156,7 +166,7 @@ class LocalStack:
             kafka_bootstrap_servers=infra.kafka_bootstrap_servers,
             mongodb_uri=infra.mongodb_uri, tier=infra.tier, jwt_secret=secret,
             logs={name: str(p.log_path) for name, p in self.processes.items()},
-            console=console_url)
+            console=console_url, databases=dict(infra.own_databases))
         info.write(root / STACK_FILE)
         self.startup_seconds["total"] = time.monotonic() - began
         return info
@@ -181,14 +191,13 @@ class LocalStack:
     def _port(self, preferred: int) -> int:
         return port_or_free(preferred, self.host) if self.fixed_ports else free_port(self.host)
 
-    def _environment(self, entry: ServiceEntry, infra_env: Mapping[str, str],
-                     secret: str) -> dict[str, str]:
+    def _environment(self, entry: ServiceEntry, infra: Infra, secret: str) -> dict[str, str]:
         """The process environment: ours, the stack's URLs (also the service's own variables,
         which would otherwise win), the dev secret, and the settings asked for."""
         prefix = entry.env_prefix
-        env = {**os.environ, **infra_env, "REVMENTOR_JWT_SECRET": secret,
-               f"{prefix}KAFKA_BOOTSTRAP_SERVERS": infra_env[KAFKA_ENV],
-               f"{prefix}MONGODB_URI": infra_env[MONGO_ENV]}
+        env = {**os.environ, **infra.env(), "REVMENTOR_JWT_SECRET": secret,
+               f"{prefix}KAFKA_BOOTSTRAP_SERVERS": infra.kafka_bootstrap_servers,
+               f"{prefix}MONGODB_URI": infra.mongodb_uri_of(entry.name)}
         if entry.sends_mail and self.mail is not None:
             env[f"{prefix}SMTP_HOST"] = self.mail.host
             env[f"{prefix}SMTP_PORT"] = str(self.mail.port)

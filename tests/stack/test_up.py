@@ -55,7 +55,7 @@ def revmentor_up(data_dir: Path) -> Iterator[tuple[subprocess.Popen[bytes], Stac
 
 def ports_of(info: StackInfo) -> list[int]:
     urls = [*info.services.values(), f"tcp://{info.smtp}",
-            f"tcp://{info.kafka_bootstrap_servers}", info.mongodb_uri]
+            f"tcp://{info.kafka_bootstrap_servers}", info.mongodb_uri, *info.databases.values()]
     return [int(port) for url in urls if (port := urlsplit(url).port)]
 
 
@@ -72,6 +72,8 @@ def test_up_serves_every_installed_service_and_sigterm_leaves_no_process_or_port
         ports = ports_of(info)
         assert sorted(info.services) == sorted(e.name for e in roster.installed())
         assert {"enrolment", "matching"} <= set(info.services)
+        assert sorted(info.databases) == sorted(info.services)  # each its own database server
+        assert len(set(info.databases.values())) == len(info.services)
         for url in info.services.values():
             assert httpx.get(f"{url}/readyz").status_code == 200
             assert httpx.get(f"{url}/docs").status_code == 200

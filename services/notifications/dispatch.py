@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from email.message import EmailMessage
 
-from prometheus_client import Counter
+from prometheus_client import Counter, Gauge
 
 from contracts.notifications import Channel
 from services.notifications.composer import Composer
@@ -73,13 +73,19 @@ class Dispatcher:
         self.outcomes = Counter("revmentor_notifications_total",
                                 "Deliveries settled, by channel and status",
                                 ["channel", "status"], registry=metrics.registry)
+        self.due = Gauge("revmentor_notifications_due",
+                         "Deliveries due and not yet taken, as the dispatcher's last pass found "
+                         "them (at most a batch; replicas see the same: take the maximum)",
+                         registry=metrics.registry)
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
 
     async def tick(self) -> int:
         """One pass: take what is due, send it, settle it; returns the deliveries taken."""
         now = self.clock()
-        taken = [d for i in await self.store.due(now, self.policy.batch_size)
+        due = await self.store.due(now, self.policy.batch_size)
+        self.due.set(len(due))
+        taken = [d for i in due
                  if (d := await self.store.take(i, now, self.owner, self.policy.claim_ttl))]
         if taken:
             outcomes = await self._send_mail([d for d in taken if d.channel is Channel.EMAIL])

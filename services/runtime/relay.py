@@ -72,9 +72,10 @@ class Backlog:
     """Keeps the backlog gauges current from what each pass already knows.
 
     Never an unbounded count (it took 85 s with 15,000 records pending on the embedded database):
-    a pass that fetched less than a full batch knows the backlog exactly, namely what it could
-    not settle; after a full batch the relay counts, capped at ``cap``, at most every
-    ``interval_s``. Only the lease holder reports; other replicas report 0, so the sum and the
+    a pass that read every pending record (less than a full batch, no window) knows the backlog
+    exactly, namely what it could not settle; after any other pass the relay counts, capped at
+    ``cap``, at most every ``interval_s``, and meanwhile reports at least what that pass left.
+    Only the lease holder reports; other replicas report 0, so the sum and the
     maximum over replicas are both the backlog.
     """
 
@@ -84,6 +85,7 @@ class Backlog:
         self.cap = cap
         self.interval_s = interval_s
         self._counted_at = -math.inf
+        self._reported = 0
 
     def not_holding_the_lease(self) -> None:
         self.metrics.outbox_backlog.set(0)
@@ -94,16 +96,55 @@ class Backlog:
         age = (datetime.now(UTC) - created).total_seconds() if isinstance(created, datetime) else 0
         self.metrics.outbox_oldest_pending_seconds.set(max(0.0, age))
 
-    async def after_pass(self, *, fetched: int, settled: int, full: bool) -> None:
-        if not full:
-            self.metrics.outbox_backlog.set(fetched - settled)
+    async def after_pass(self, *, fetched: int, settled: int, seen_all: bool) -> None:
+        if seen_all:
+            self._report(fetched - settled)
             if settled == fetched:
                 self.metrics.outbox_oldest_pending_seconds.set(0)
             return
         if time.monotonic() - self._counted_at >= self.interval_s:
             self._counted_at = time.monotonic()
-            self.metrics.outbox_backlog.set(
-                await self.outbox.count_documents(PENDING, limit=self.cap))
+            self._report(await self.outbox.count_documents(PENDING, limit=self.cap))
+        elif fetched > settled:
+            self._report(max(self._reported, fetched - settled))
+
+    def _report(self, backlog: int) -> None:
+        self._reported = backlog
+        self.metrics.outbox_backlog.set(backlog)
+
+
+class ReadWindow:
+    """Which positions a pass reads: the pending records up to ``after + width``.
+
+    A database without limit push-down (the embedded one) reads every pending record to return
+    the first batch, so with 10,000 pending each pass cost 0.5 s and a large import slowed its
+    own publishing. Every pending record below the bound is read, so the order stays exact;
+    the width adapts to hold about a batch, and an empty window is followed by one unbounded
+    read (the backlog may begin beyond it, or another replica's clock runs ahead).
+    """
+
+    MIN_WIDTH_NS, MAX_WIDTH_NS = 1_000_000, 3_600 * 10**9
+
+    def __init__(self, batch_size: int) -> None:
+        self.batch_size = batch_size
+        self.after: int | None = None
+        self.width = 10**9
+
+    def bounded(self) -> dict[str, Any] | None:
+        """The filter of the next pass; ``None`` when it must read everything pending."""
+        if self.after is None:
+            return None
+        return {**PENDING, "position": {"$lte": self.after + self.width}}
+
+    def read(self, docs: list[dict[str, Any]], *, bounded: bool) -> None:
+        """Move past what a pass read, and widen or narrow towards a batch per window."""
+        positions = [p for d in docs if isinstance(p := d.get("position"), int)]
+        if positions:
+            self.after = max(positions) if self.after is None else max(self.after, *positions)
+        if bounded and len(docs) >= self.batch_size:
+            self.width = max(self.MIN_WIDTH_NS, self.width // 2)
+        elif bounded and len(docs) < self.batch_size // 4:
+            self.width = min(self.MAX_WIDTH_NS, self.width * 2)
 
 
 class OutboxRelay:
@@ -138,6 +179,7 @@ class OutboxRelay:
         self.lease = Lease(db, owner or uuid.uuid4().hex, lease_ttl_s)
         self.metrics = metrics or ServiceMetrics("outbox-relay")
         self.backlog = Backlog(self.outbox, self.metrics, backlog_cap, backlog_interval_s)
+        self.window = ReadWindow(batch_size)
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
 
@@ -149,9 +191,7 @@ class OutboxRelay:
         if not await self.lease.acquire():
             self.backlog.not_holding_the_lease()
             return 0
-        docs = await self.outbox.find(PENDING).sort(
-            [("position", ASCENDING), ("_id", ASCENDING)]
-        ).to_list(self.batch_size)
+        docs, seen_all = await self._next_batch()
         self.backlog.before_pass(docs)
         published, parked, failure = await self._send_in_order(docs)
         now = datetime.now(UTC)
@@ -166,10 +206,27 @@ class OutboxRelay:
             self._report_parked(doc, reason, error)
         settled = len(published) + len(parked)
         await self.backlog.after_pass(fetched=len(docs), settled=settled,
-                                      full=len(docs) == self.batch_size)
+                                      seen_all=seen_all and len(docs) < self.batch_size)
         if failure is not None:
             raise ConnectionError("broker did not acknowledge every record") from failure
         return settled
+
+    async def _next_batch(self) -> tuple[list[dict[str, Any]], bool]:
+        """The first pending records in position order, within the window, else any; and
+        whether the read saw every pending record (an unbounded read)."""
+        if (window := self.window.bounded()) is not None:
+            docs = await self._pending(window)
+            self.window.read(docs, bounded=True)
+            if docs:
+                return docs, False
+        docs = await self._pending(PENDING)
+        self.window.read(docs, bounded=False)
+        return docs, True
+
+    async def _pending(self, where: dict[str, Any]) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = await self.outbox.find(where).sort(
+            [("position", ASCENDING), ("_id", ASCENDING)]).to_list(self.batch_size)
+        return found
 
     async def _send_in_order(
         self, docs: list[dict[str, Any]]

@@ -180,3 +180,42 @@ async def test_graceful_stop_flushes_the_outbox_before_disconnecting(infra: Any,
     records = await read_topic(infra.kafka_bootstrap_servers, ENROLMENT, count=1,
                                keep=of_cohort(cohort))
     assert [e.event.participant_id for e in decoded(records)] == ["p-last"]  # type: ignore[attr-defined]
+
+
+async def test_records_beyond_the_read_window_or_behind_it_are_published_in_position_order(
+        infra: Any, unique: str):
+    """The relay reads a window of positions (the embedded database has no limit push-down);
+    a backlog that begins far beyond it, and a record committed behind what was already sent
+    (another replica's slower clock), are still published, in position order."""
+    cohort = f"cohort-{unique}"
+    service = probe_service(infra, f"window-{unique}")
+    await service.broker.start()
+    try:
+        for n in range(0, 60, 20):
+            async with service.outbox.transaction() as uow:
+                for i in range(n, n + 20):
+                    uow.publish(enrolled(cohort, f"p{i:02d}"))
+        in_order = await service.db["outbox"].find().sort("position").to_list()
+        for doc in in_order[40:]:  # the last 20 two hours of positions later
+            await service.db["outbox"].update_one(
+                {"_id": doc["_id"]}, {"$inc": {"position": 7_200 * 10**9}})
+        sent: list[str] = []
+        send = record_sender(service.broker)
+
+        async def recording_send(doc: dict[str, Any]) -> Any:
+            sent.append(doc["event_id"])
+            return await send(doc)
+
+        relay = OutboxRelay(service.db, recording_send, batch_size=25)
+        await relay.drain()
+        async with service.outbox.transaction() as uow:
+            uow.publish(enrolled(cohort, "p-behind"))
+        await service.db["outbox"].update_one({"sent_at": None}, {"$set": {"position": 1}})
+        await relay.drain()
+        records = await read_topic(infra.kafka_bootstrap_servers, ENROLMENT, count=61,
+                                   keep=of_cohort(cohort))
+        assert [e.event.participant_id for e in decoded(records)] == [  # type: ignore[attr-defined]
+            *(f"p{i:02d}" for i in range(60)), "p-behind"]
+        assert len(sent) == 61
+    finally:
+        await service.stop()

@@ -15,6 +15,7 @@ from contracts import Envelope, decode, encode
 from contracts.matching import PairConfirmed
 from services.notifications.app import Notifications, build
 from services.notifications.sink import MailSink
+from tests.harness import metric
 from tests.notifications.conftest import NotificationsHarness, PinnedClock, notifications_settings
 
 pytestmark = pytest.mark.integration
@@ -90,3 +91,20 @@ async def test_a_claim_left_by_a_dead_dispatcher_is_sent_once_after_it_expires(
     settled = await harness.n.store.deliveries.find_one({"_id": doc["_id"]})
     assert settled is not None
     assert (settled["status"], settled["attempts"]) == ("delivered", 2)
+
+
+async def test_the_due_gauge_shows_what_waits_and_falls_to_zero_once_it_is_sent(
+        harness: NotificationsHarness) -> None:
+    """What operators (and the demo, before it counts the e-mails) watch for a dispatch
+    backlog: deliveries due and not yet taken."""
+    await harness.n.dispatcher.stop()
+    await harness.open_cohort()
+    people = [harness.person(f"p-{i}") for i in range(3)]
+    await harness.announce(*people)
+    await pending(harness, 3)
+    assert metric(harness.n.service, "revmentor_notifications_due") == 0
+    assert await harness.n.dispatcher.tick() == 3
+    assert metric(harness.n.service, "revmentor_notifications_due") == 3
+    assert await harness.n.dispatcher.tick() == 0
+    assert metric(harness.n.service, "revmentor_notifications_due") == 0
+    assert sorted(len(harness.sink.to(str(p.email))) for p in people) == [1, 1, 1]

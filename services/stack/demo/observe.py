@@ -58,8 +58,9 @@ class Observed:
 
 async def settle(platform: Platform, mailbox: Mailbox | None, within: float = SETTLE_WITHIN_S
                  ) -> tuple[bool, dict[str, dict[str, float]]]:
-    """Until every outbox is empty, every consumer has applied everything, and the mail sink
-    has stopped receiving, for :data:`QUIET_S`; False if that does not happen ``within``."""
+    """Until every outbox is empty, every consumer has applied everything, no delivery is due
+    and the mail sink has stopped receiving, for :data:`QUIET_S`; False if that does not
+    happen ``within``."""
     deadline = time.monotonic() + within
     last: tuple[float, ...] | None = None
     quiet_since = time.monotonic()
@@ -68,12 +69,14 @@ async def settle(platform: Platform, mailbox: Mailbox | None, within: float = SE
         state = (
             sum(m.get("revmentor_outbox_backlog", 0.0) for m in metrics.values()),
             sum(m.get("revmentor_consumer_lag", 0.0) for m in metrics.values()),
+            max((m.get("revmentor_notifications_due", 0.0) for m in metrics.values()),
+                default=0.0),
             float(mailbox.count() if mailbox else 0),
         )
         now = time.monotonic()
         if state != last:
             last, quiet_since = state, now
-        elif state[0] == 0 and state[1] == 0 and now - quiet_since >= QUIET_S:
+        elif state[:3] == (0, 0, 0) and now - quiet_since >= QUIET_S:
             return True, metrics
         if now > deadline:
             return False, metrics

@@ -23,14 +23,17 @@ from services.stack.observed import Observed, observed
 
 RATE = "$__rate_interval"
 DATASOURCE = {"type": "prometheus", "uid": "${datasource}"}
-SERVICE_PANELS: dict[str, tuple[str, str, str]] = {
+SERVICE_PANELS: dict[str, tuple[str, str, str, str]] = {
     "revmentor_notifications": (
         "Deliveries settled per second, by channel and outcome",
         'sum by (channel, status) (rate(revmentor_notifications_total{SEL}[RATE]))',
-        "{{channel}} {{status}}"),
+        "{{channel}} {{status}}", "ops"),
+    "revmentor_notifications_due": (
+        "Deliveries due and not yet taken (dispatch backlog, at most a batch)",
+        "max(revmentor_notifications_due{SEL})", "due", "short"),
 }
 """Panels of metrics one service registers beyond the runtime's: family → title, query,
-legend."""
+legend, unit."""
 
 
 @dataclass
@@ -119,8 +122,8 @@ def rows(service: Observed) -> Iterator[Row]:
                   [("sum by (consumer, reason) (increase(revmentor_dead_letters_total{SEL}[1h]))",
                     "{{consumer}} {{reason}}")]),
         ])
-    extra = [Panel(title, "Specific to this service.", [(query, legend)], "ops")
-             for family, (title, query, legend) in SERVICE_PANELS.items()
+    extra = [Panel(title, "Specific to this service.", [(query, legend)], unit)
+             for family, (title, query, legend, unit) in SERVICE_PANELS.items()
              if family in service.families]
     if extra:
         yield Row(service.name.capitalize(), extra)

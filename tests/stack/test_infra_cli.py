@@ -123,6 +123,35 @@ def test_a_server_that_cannot_start_fails_fast_with_its_output() -> None:
     assert descendants(os.getpid()) <= before
 
 
+@pytest.mark.integration
+def test_each_own_database_answers_apart_even_when_its_first_port_was_taken(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A port chosen free can be taken before the server binds it (by any process's outgoing
+    connection); that server starts again on another port instead of failing the stack."""
+    before = descendants(os.getpid())
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", 0))
+        squatter.listen()
+        taken = squatter.getsockname()[1]
+        ports = iter([taken])
+        choose = infra_module.free_port
+        monkeypatch.setattr(infra_module, "free_port",
+                            lambda *a: next(ports, None) or choose(*a))
+        with EmbeddedInfra(kafka_port=choose(), mongo_port=choose(),
+                           own_databases=["matching", "sessions"]) as embedded:
+            uris = embedded.infra.own_databases
+            assert sorted(uris) == ["matching", "sessions"]
+            assert f":{taken}/" not in uris["matching"]
+            for name, uri in uris.items():
+                with _mongo(uri) as client:
+                    client[name].things.insert_one({"_id": name})
+            with _mongo(embedded.infra.mongodb_uri) as shared:
+                assert shared.list_database_names() == ["local"]  # nothing written there
+            assert embedded.infra.mongodb_uri_of("sessions") == uris["sessions"]
+            assert embedded.infra.mongodb_uri_of("enrolment") == embedded.infra.mongodb_uri
+    assert descendants(os.getpid()) <= before
+
+
 @pytest.fixture
 def clean_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
     for name in ("REVMENTOR_TEST_BACKEND", "KAFKA_BOOTSTRAP_SERVERS", "MONGODB_URI"):

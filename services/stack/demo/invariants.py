@@ -115,7 +115,7 @@ def sessions(play_: CohortPlay, view: CohortView) -> list[str]:
         return []
     problems: list[str] = []
     mentorships = Counter(m["pair_id"] for m in view.mentorships)
-    if sorted(mentorships) != play_.confirmed or any(n > 1 for n in mentorships.values()):
+    if sorted(mentorships) != sorted(play_.confirmed) or any(n > 1 for n in mentorships.values()):
         problems.append(f"{len(mentorships)} mentorships for {len(play_.confirmed)} confirmed "
                         "pairs (a PairConfirmed lost or applied twice)")
     withdrawn = play_.withdrawn.employee_id if play_.withdrawn else None

@@ -67,7 +67,10 @@ class CohortPlay:
 
     @property
     def confirmed(self) -> list[str]:
-        return sorted(p for p, a in self.answers.items() if a.decision == "accept")
+        """Pair ids of the accepted proposals, by their members (stable for a seed; ids vary)."""
+        accepted = [(a.pair["mentor_id"], a.pair["mentee_id"], p)
+                    for p, a in self.answers.items() if a.decision == "accept"]
+        return [p for *_members, p in sorted(accepted)]
 
 
 def casting(scenario: Scenario) -> list[CohortPlay]:
@@ -183,13 +186,7 @@ async def round_view(platform: Platform, play_: CohortPlay, round_id: str) -> di
 async def answer(platform: Platform, plays: list[CohortPlay], rng: random.Random,
                  decline_share: float, steps: Steps, *, round_no: int) -> None:
     """Both members answer each proposal of the latest round; a share of them declines."""
-    todo: list[tuple[CohortPlay, Answer]] = []
-    for play_ in plays:
-        for pair in play_.rounds[-1]["pairs"]:
-            draw = rng.random()
-            decision = ("mentee_declines" if draw < decline_share / 2 else
-                        "mentor_declines" if draw < decline_share else "accept")
-            todo.append((play_, Answer(pair, decision, round_no, rng.choice(DECLINE_REASONS))))
+    todo = decide(plays, rng, decline_share, round_no)
     with steps.step(f"answering proposals (round {round_no})", len(todo)) as advance:
 
         async def respond(play_: CohortPlay, ans: Answer) -> None:
@@ -208,6 +205,21 @@ async def answer(platform: Platform, plays: list[CohortPlay], rng: random.Random
             advance()
 
         await gather(platform, (respond(p, a) for p, a in todo))
+
+
+def decide(plays: list[CohortPlay], rng: random.Random, decline_share: float, round_no: int
+           ) -> list[tuple[CohortPlay, Answer]]:
+    """Each proposal's answer, drawn by the pair's members in their order: a seed gives the same
+    answers whatever order the round lists its pairs in (pair ids differ between runs)."""
+    todo: list[tuple[CohortPlay, Answer]] = []
+    for play_ in plays:
+        for pair in sorted(play_.rounds[-1]["pairs"],
+                           key=lambda p: (p["mentor_id"], p["mentee_id"])):
+            draw = rng.random()
+            decision = ("mentee_declines" if draw < decline_share / 2 else
+                        "mentor_declines" if draw < decline_share else "accept")
+            todo.append((play_, Answer(pair, decision, round_no, rng.choice(DECLINE_REASONS))))
+    return todo
 
 
 async def rematch(platform: Platform, plays: list[CohortPlay], steps: Steps) -> None:

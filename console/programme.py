@@ -26,6 +26,10 @@ ERASED_ON_WITHDRAWAL = (N_("name"), N_("e-mail address"), N_("goals"),
                         N_("place, link and agenda of your sessions"))
 
 
+FORM_TIME_ZONE = "Europe/Berlin"
+"""The time zone a session form starts in; the participant may change it."""
+
+
 class PlanError(ValueError):
     """A field of the session form that cannot become a plan; names the field."""
 
@@ -55,6 +59,20 @@ def plan_of(form: FormData) -> dict[str, Any]:
     if text("agenda"):
         plan["agenda"] = text("agenda")
     return plan
+
+
+def form_of(session: dict[str, Any] | None, today: date) -> dict[str, Any]:
+    """The session form's values: a session's own plan to move it (pure: unit-tested), or a
+    new one's defaults. Offering today to move a session made it easy to move it by mistake."""
+    if session is None:
+        return {"day": today.isoformat(), "start": "", "time_zone": FORM_TIME_ZONE,
+                "duration_minutes": 60, "format": "video"}
+    starts = datetime.fromisoformat(session["starts_at"]).astimezone(ZoneInfo(FORM_TIME_ZONE))
+    details = session.get("details") or {}
+    return {"day": starts.date().isoformat(), "start": starts.strftime("%H:%M"),
+            "time_zone": FORM_TIME_ZONE, "duration_minutes": session["duration_minutes"],
+            "format": session["format"], "video_link": details.get("video_link") or "",
+            "location": details.get("location") or "", "agenda": details.get("agenda") or ""}
 
 
 def my_side(item: dict[str, Any], me: str | None) -> str:
@@ -125,10 +143,11 @@ def routes() -> APIRouter:
         side = my_side(found, me)
         for s in sessions:
             s["mine_given"] = s[f"{side}_feedback_given"]
+            s["form"] = form_of(s, date.today())
         return render(request, "mentorship.html", {
             "mentorship": found, "sessions": sessions, "side": side,
             "partner": found["mentee_id"] if side == "mentor" else found["mentor_id"],
-            "cancel_reasons": CANCEL_REASONS, "today": date.today().isoformat()})
+            "cancel_reasons": CANCEL_REASONS, "new_form": form_of(None, date.today())})
 
     @router.post("/mentorships/{pair_id}/sessions")
     async def schedule(request: Request, pair_id: str, viewer: Participant) -> Response:

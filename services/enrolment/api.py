@@ -16,11 +16,13 @@ from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from contracts.enrolment import CloseReason, Role
+from services.enrolment.applications import (
+    Application,
+    CohortSpec,
+)
 from services.enrolment.bulk_import import BulkImporter, ImportTooLarge
 from services.enrolment.commands import EnrolmentCommands
 from services.enrolment.domain import (
-    Application,
-    CohortSpec,
     CohortStatus,
     ParticipantStatus,
     acting_on,

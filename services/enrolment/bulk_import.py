@@ -22,14 +22,16 @@ from typing import Any
 from pydantic import ValidationError
 
 from contracts.enrolment import Actor
+from services.enrolment.applications import (
+    Application,
+    is_participant_id,
+)
 from services.enrolment.commands import EnrolmentCommands
 from services.enrolment.domain import (
-    Application,
     CohortTerms,
     Outcome,
     assess,
     check_accepts_enrolment,
-    is_participant_id,
 )
 from services.enrolment.import_formats import Format, ParsedRow, read
 from services.enrolment.membership import Candidate

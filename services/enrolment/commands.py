@@ -24,11 +24,13 @@ from contracts.enrolment import (
     Role,
 )
 from contracts.profiles import profile_key
+from services.enrolment.applications import (
+    Application,
+    CohortSpec,
+)
 from services.enrolment.counts import withdrawal_increments
 from services.enrolment.domain import (
-    Application,
     Cohort,
-    CohortSpec,
     CohortTerms,
     Outcome,
     Participant,

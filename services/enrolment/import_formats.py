@@ -2,7 +2,7 @@
 
 The upload is read chunk by chunk from the request stream and split into records as bytes
 arrive; only the current record is held in memory. Every record becomes a :class:`ParsedRow`
-with the fields of an :class:`~services.enrolment.domain.Application`, or the reason it cannot
+with the fields of an :class:`~services.enrolment.applications.Application`, or the reason it cannot
 be read (not UTF-8, not JSON, too long…), so one bad row never stops the import, and every
 line of the upload is in exactly one reported row (:mod:`records`), except blank lines (and CSV
 lines without any value, as spreadsheets write at the end). A CSV row has as many fields as the
@@ -28,7 +28,9 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from services.enrolment.domain import Application
+from services.enrolment.applications import (
+    Application,
+)
 from services.enrolment.records import CsvRecords, Line, Record, ends_in_quotes, fields, lines
 
 

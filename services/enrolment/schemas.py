@@ -1,7 +1,7 @@
 """What the HTTP API returns: cohort, participant, withdrawal and import views.
 
-Request bodies are the domain's own models (:class:`~services.enrolment.domain.CohortSpec`,
-:class:`~services.enrolment.domain.Application`).
+Request bodies are what people state (:class:`~services.enrolment.applications.CohortSpec`,
+:class:`~services.enrolment.applications.Application`).
 """
 
 from __future__ import annotations

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
@@ -325,10 +326,13 @@ def test_a_participant_moves_and_cancels_a_session_and_sees_refusals_in_plain_wo
     second = page.locator("#session-2")
     expect(second).to_contain_text("Floor 12, room B")
     second.locator("summary", has_text="Reschedule").click()
-    second.locator("#r2-day").fill(tomorrow)  # the form offers today's date
-    second.locator("#r2-start").fill("11:30")
-    second.locator("#r2-time_zone").fill("UTC")
-    second.get_by_label("in person", exact=True).check()
+    in_berlin = datetime.fromisoformat(f"{tomorrow}T10:00:00+00:00").astimezone(
+        ZoneInfo("Europe/Berlin"))  # the form offers the session's own plan, in its zone
+    expect(second.locator("#r2-day")).to_have_value(in_berlin.date().isoformat())
+    expect(second.locator("#r2-start")).to_have_value(in_berlin.strftime("%H:%M"))
+    expect(second.get_by_label("in person", exact=True)).to_be_checked()
+    expect(second.locator("#r2-location")).to_have_value("Floor 12, room B")
+    second.locator("#r2-start").fill((in_berlin + timedelta(minutes=90)).strftime("%H:%M"))
     second.locator("#r2-location").fill("Floor 3, café")
     second.get_by_role("button", name="Move the session").click()
     expect(page.get_by_role("status")).to_contain_text("Session moved.")

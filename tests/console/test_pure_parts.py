@@ -17,7 +17,7 @@ from console.pages import gettext_for
 from console.participants import application_of, import_format
 from console.platform import ServiceDown, ServiceProblem
 from console.problems import notice_of
-from console.programme import PlanError, plan_of
+from console.programme import PlanError, form_of, plan_of
 
 
 def problem(status: int, body: dict[str, object]) -> ServiceProblem:
@@ -100,6 +100,23 @@ def test_the_session_form_becomes_a_plan_with_its_offset() -> None:
                     "format": "in_person", "location": "Floor 12"}
     with pytest.raises(PlanError):
         plan_of(FormData([("day", "tomorrow"), ("start", "09:30")]))
+
+
+def test_the_reschedule_form_offers_the_sessions_own_plan_which_reads_back_unchanged() -> None:
+    session = {"starts_at": "2199-07-01T08:30:00Z", "duration_minutes": 45, "format": "in_person",
+               "details": {"location": "Floor 12", "video_link": None, "agenda": "Goals"}}
+    form = form_of(session, date(2026, 12, 4))
+    assert (form["day"], form["start"], form["time_zone"]) == ("2199-07-01", "10:30",
+                                                               "Europe/Berlin")
+    assert plan_of(FormData([(k, str(v)) for k, v in form.items()])) == {
+        "starts_at": "2199-07-01T10:30:00+02:00", "duration_minutes": 45,
+        "format": "in_person", "location": "Floor 12", "agenda": "Goals"}
+
+
+def test_a_new_session_form_starts_today_with_an_hour_by_video() -> None:
+    assert form_of(None, date(2026, 12, 4)) == {
+        "day": "2026-12-04", "start": "", "time_zone": "Europe/Berlin",
+        "duration_minutes": 60, "format": "video"}
 
 
 def test_an_application_keeps_consent_explicit() -> None:

@@ -22,7 +22,14 @@ from contracts.catalogue import ALL_EVENTS, example_data, example_event
 from contracts.enrolment import Actor, MatchingPolicy, ParticipantEnrolled
 from contracts.matching import MatchingRoundCompleted, RoundTrigger
 from contracts.sessions import SessionCompleted
-from services.enrolment.domain import Application, CohortStatus, CohortTerms, assess
+from services.enrolment.applications import (
+    Application,
+)
+from services.enrolment.domain import (
+    CohortStatus,
+    CohortTerms,
+    assess,
+)
 from services.matching.domain import Pair, PairStatus, Round
 from services.runtime.outbox import UnitOfWork
 

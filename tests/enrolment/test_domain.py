@@ -8,11 +8,14 @@ from typing import Any
 import pytest
 
 from contracts.enrolment import Actor, MatchingPolicy, ParticipantEnrolled, Role
+from services.enrolment.applications import (
+    Application,
+    CohortSpec,
+    is_participant_id,
+)
 from services.enrolment.counts import CohortCounts, enrolment_increments, withdrawal_increments
 from services.enrolment.domain import (
     ERASED_ON_WITHDRAWAL,
-    Application,
-    CohortSpec,
     CohortStatus,
     CohortTerms,
     Window,
@@ -21,7 +24,6 @@ from services.enrolment.domain import (
     check_level_fits,
     check_new_cohort,
     email_hash,
-    is_participant_id,
     level_range,
     window,
 )

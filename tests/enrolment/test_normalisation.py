@@ -12,8 +12,10 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from contracts.enrolment import Actor, MatchingPolicy
-from services.enrolment.domain import (
+from services.enrolment.applications import (
     Application,
+)
+from services.enrolment.domain import (
     CohortStatus,
     CohortTerms,
     assess,

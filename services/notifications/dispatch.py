@@ -85,8 +85,7 @@ class Dispatcher:
         now = self.clock()
         due = await self.store.due(now, self.policy.batch_size)
         self.due.set(len(due))
-        taken = [d for i in due
-                 if (d := await self.store.take(i, now, self.owner, self.policy.claim_ttl))]
+        taken = await self.store.take(due, now, self.owner, self.policy.claim_ttl)
         if taken:
             outcomes = await self._send_mail([d for d in taken if d.channel is Channel.EMAIL])
             outcomes |= await self._post_webhooks(

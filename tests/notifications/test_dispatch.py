@@ -81,7 +81,7 @@ async def test_a_claim_left_by_a_dead_dispatcher_is_sent_once_after_it_expires(
     await pending(harness, 1)
     [doc] = [d async for d in harness.n.store.deliveries.find({})]
     ttl = timedelta(seconds=harness.n.settings.dispatch_claim_ttl_s)
-    assert await harness.n.store.take(doc["_id"], harness.clock(), "dead-replica", ttl)
+    assert await harness.n.store.take([doc["_id"]], harness.clock(), "dead-replica", ttl)
     assert await harness.n.dispatcher.tick() == 0
     harness.clock.advance(ttl + timedelta(milliseconds=1))
     assert await harness.n.dispatcher.tick() == 1

@@ -7,13 +7,20 @@ CHROMIUM ?= /usr/bin/chromium
 
 .PHONY: demo test lint typecheck unit bench clean chromium screenshots
 
+# The demo needs the platform only; the tests add their tools (about 18 s more to install).
+$(BIN)/.runtime: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
-	touch $@
+	touch $@ $(BIN)/.runtime
 
-demo: $(BIN)/.installed
+demo: $(BIN)/.runtime
 	$(BIN)/revmentor demo
 
 lint: $(BIN)/.installed

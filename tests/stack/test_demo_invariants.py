@@ -71,16 +71,20 @@ def world() -> tuple[CohortPlay, Observed]:
                Read("sessions /sessions/sess-1/feedback", "m-1", '{"note": null}'),
                Read("enrolment participants", "admin", str(enrolled)),
                Read("matching pairs", "admin", "m-1 s-1")])
+    welcomes = [mail(f"<w-{p.employee_id}@revmentor>", "Willkommen", p.email) for p in people]
     seen = Observed({"coh-1": view}, {"enrolment": {"revmentor_dead_letters_total": 0.0}},
-                    [mail("<d-1@revmentor>", "Welcome")], settled=True, settle_seconds=0.1)
+                    [mail("<d-1@revmentor>", "Welcome"), *welcomes], settled=True,
+                    settle_seconds=0.1)
     return play_, seen
 
 
-def mail(message_id: str, text: str) -> StoredMail:
+def mail(message_id: str, text: str, to: str = "a@example.de", language: str = "de"
+         ) -> StoredMail:
     message = EmailMessage()
     message["Message-ID"] = message_id
     message.set_content(text)
-    return StoredMail(Path("x.eml"), ("a@example.de",), message_id, "", "", message)
+    message["Content-Language"] = language  # last: set_content moves Content-* headers
+    return StoredMail(Path("x.eml"), (to,), message_id, "", "", message)
 
 
 def test_a_programme_that_went_right_passes() -> None:
@@ -110,7 +114,9 @@ def test_a_mentor_not_junior_enough_to_the_mentee_is_a_violation() -> None:
 ])
 def test_each_hard_matching_rule_is_checked(overrides: dict[str, Any], rule: str) -> None:
     def breaking(play_: CohortPlay, seen: Observed, view: CohortView) -> None:
-        play_.people["m-3"] = person("m-3", "mentor", 1, **overrides)
+        m3 = play_.people["m-3"] = person("m-3", "mentor", 1, **overrides)
+        seen.mail[:] = [mail(str(m.message_id), "Welcome", m3.email, m3.languages[0])
+                        if m.envelope_to == (m3.email,) else m for m in seen.mail]
 
     assert judged(breaking) == [f"bu-corporate-uk/coh-1: pair p-3: {rule}"]
 
@@ -198,3 +204,20 @@ def test_the_cast_is_the_same_for_a_seed_and_bilingual() -> None:
     assert {p.role for p in german} == {"mentor", "mentee"}
     assert all(p.career_level <= 4 for p in german if p.role == "mentor")
     assert all(p.career_level >= 5 for p in german if p.role == "mentee")
+
+
+def test_a_participant_nobody_wrote_to_is_a_lost_enrolment() -> None:
+    def no_welcome_for_s2(play_: CohortPlay, seen: Observed, view: CohortView) -> None:
+        seen.mail[:] = [m for m in seen.mail if m.envelope_to != ("s-2@example.de",)]
+
+    assert judged(no_welcome_for_s2) == [
+        "bu-corporate-uk/coh-1: 1 participants received no e-mail, not even a welcome "
+        "(an enrolment lost on its way to notifications)"]
+
+
+def test_an_e_mail_in_a_language_not_the_persons_is_a_violation() -> None:
+    def in_english(play_: CohortPlay, seen: Observed, view: CohortView) -> None:
+        seen.mail.append(mail("<x@revmentor>", "Welcome", "s-1@example.de", "en"))
+
+    assert judged(in_english) == [
+        "bu-corporate-uk/coh-1: 1 participants were written to in a language not theirs"]

@@ -25,7 +25,7 @@ def violations(plays: list[CohortPlay], seen: Observed) -> list[str]:
     for play_ in plays:
         view = seen.cohorts[play_.cohort_id]
         for problem in (*enrolment(play_, view), *matching(play_, view), *sessions(play_, view),
-                        *privacy(play_, view, seen)):
+                        *privacy(play_, view, seen), *written_to(play_, seen)):
             found.append(f"{play_.unit.business_unit}/{play_.cohort_id}: {problem}")
     dead = {name: m.get("revmentor_dead_letters_total", 0.0) for name, m in seen.metrics.items()}
     if any(dead.values()):
@@ -36,6 +36,29 @@ def violations(plays: list[CohortPlay], seen: Observed) -> list[str]:
     if duplicates := duplicate_deliveries(seen):
         found.append(f"{duplicates} e-mails delivered more than once")
     return found
+
+
+def written_to(play_: CohortPlay, seen: Observed) -> list[str]:
+    """Everyone enrolled was written to (a welcome at least), and only in their own language.
+
+    Judged only when the demo reads the mail sink (without it there is no mail to judge)."""
+    if not seen.mail:
+        return []
+    people = {p.email: p for p in play_.people.values()}
+    languages: dict[str, set[str]] = {}
+    for message in seen.mail:
+        for address in message.envelope_to:
+            if address in people:
+                languages.setdefault(address, set()).add(
+                    message.header("Content-Language") or "")
+    problems = []
+    if silent := len(people) - len(languages):
+        problems.append(f"{silent} participants received no e-mail, not even a welcome "
+                        "(an enrolment lost on its way to notifications)")
+    if foreign := sum(1 for a, seen_in in languages.items()
+                      if seen_in != {people[a].languages[0]}):
+        problems.append(f"{foreign} participants were written to in a language not theirs")
+    return problems
 
 
 def enrolment(play_: CohortPlay, view: CohortView) -> list[str]:

@@ -96,7 +96,7 @@ class Person:
             "topics_wanted": list(self.topics_wanted), "preferred_format": self.preferred_format,
             "goals": self.goals, "manager_chain": list(self.manager_chain),
             "manager_id": self.manager_chain[0] if self.manager_chain else None,
-            "consent": True,
+            "locale": self.languages[0], "consent": True,
         }
 
 

@@ -111,13 +111,20 @@ async def open_cohorts(platform: Platform, plays: list[CohortPlay], steps: Steps
              "en": "Reverse Mentoring 2025: Digital Leadership"}
     with steps.step("opening cohorts", len(plays)) as advance:
         for play_ in plays:
-            languages = sorted({lang for p in play_.people.values() for lang in p.languages})
+            languages = cohort_languages(play_)
             cohort = await platform.call("enrolment", "POST", "/cohorts",
                                          unit=play_.unit.business_unit, json={
                 "name": names[play_.unit.locale], "languages": languages, "closes_at": closes,
                 "session_target": play_.session_target, "matching_policy": play_.policy})
             play_.cohort_id = cohort["cohort_id"]
             advance()
+
+
+def cohort_languages(play_: CohortPlay) -> list[str]:
+    """What its people speak, the unit's own language first: the cohort writes in it to anyone
+    who names no language of their own."""
+    spoken = {lang for p in play_.people.values() for lang in p.languages}
+    return [play_.unit.locale, *sorted(spoken - {play_.unit.locale})]
 
 
 async def enrol(platform: Platform, plays: list[CohortPlay], rng: random.Random,

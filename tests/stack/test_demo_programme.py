@@ -1,11 +1,18 @@
-"""The demo's seed decides who accepts and who declines, whatever order a round lists its pairs
-in: pair ids differ between runs, the people do not."""
+"""The demo's cast and answers come from its seed: who speaks what, who accepts and who declines
+(whatever order a round lists its pairs in: pair ids differ between runs, the people do not)."""
 
 from __future__ import annotations
 
 import random
 
-from services.stack.demo.programme import Answer, CohortPlay, Scenario, casting, decide
+from services.stack.demo.programme import (
+    Answer,
+    CohortPlay,
+    Scenario,
+    casting,
+    cohort_languages,
+    decide,
+)
 
 
 def with_round(play_: CohortPlay, pairs: list[dict[str, str]]) -> CohortPlay:
@@ -34,3 +41,10 @@ def test_confirmed_pairs_come_in_the_order_of_their_members_not_their_ids() -> N
              {"pair_id": "pair-a", "mentor_id": "m-2", "mentee_id": "e-2"}]
     play_.answers = {p["pair_id"]: Answer(p, "accept", 1) for p in reversed(pairs)}
     assert play_.confirmed == ["pair-z", "pair-a"]
+
+
+def test_each_cohort_speaks_its_units_language_first_and_each_person_their_own() -> None:
+    plays = casting(Scenario(participants=200))
+    assert [cohort_languages(p)[0] for p in plays] == ["de", "en"]
+    for play_ in plays:
+        assert {p.application()["locale"] for p in play_.people.values()} == {play_.unit.locale}

@@ -44,15 +44,25 @@ log = get_logger(__name__)
 
 
 class Lease:
-    """A time-limited claim on publishing, renewed by its holder on every pass."""
+    """A time-limited claim on publishing, renewed by its holder once half of it has passed.
 
-    def __init__(self, db: Database, owner: str, ttl_s: float) -> None:
+    Renewing on every pass wrote the lease a few times a second per service, idle or not, and
+    under load added a write to every hop of an event. While more than half the lifetime is
+    left nobody else can take it, so the holder need not write.
+    """
+
+    def __init__(self, db: Database, owner: str, ttl_s: float,
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         self.col = db[LEASES]
         self.owner = owner
         self.ttl = timedelta(seconds=ttl_s)
+        self.clock = clock
+        self._held_until: datetime | None = None
 
     async def acquire(self) -> bool:
-        now = datetime.now(UTC)
+        now = self.clock()
+        if self._held_until is not None and now < self._held_until - self.ttl / 2:
+            return True
         try:
             await self.col.update_one(
                 {"_id": LEASE_ID, "$or": [{"owner": self.owner}, {"expires_at": {"$lt": now}}]},
@@ -60,10 +70,13 @@ class Lease:
                 upsert=True,
             )
         except DuplicateKeyError:  # held by another live relay: the upsert found no match
+            self._held_until = None
             return False
+        self._held_until = now + self.ttl
         return True
 
     async def release(self) -> None:
+        self._held_until = None
         with contextlib.suppress(PyMongoError):
             await self.col.delete_one({"_id": LEASE_ID, "owner": self.owner})
 

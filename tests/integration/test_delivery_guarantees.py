@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -13,7 +14,7 @@ from contracts.enrolment import ParticipantEnrolled
 from contracts.topics import ENROLMENT
 from services.runtime.kafka import record_sender
 from services.runtime.outbox import Outbox, UnitOfWork
-from services.runtime.relay import OutboxRelay
+from services.runtime.relay import Lease, OutboxRelay
 from tests.harness import (
     committed_offset,
     count_applications,
@@ -219,3 +220,34 @@ async def test_records_beyond_the_read_window_or_behind_it_are_published_in_posi
         assert len(sent) == 61
     finally:
         await service.stop()
+
+
+async def test_the_lease_is_written_once_per_half_its_life_and_others_wait_for_its_end(
+        infra: Any, unique: str):
+    """Its holder need not renew while more than half of it is left: nobody can take it then."""
+    service = probe_service(infra, f"lease-{unique}")
+    now = [datetime(2026, 12, 4, 9, 0, tzinfo=UTC)]
+    a, b = (Lease(service.db, owner, 10.0, clock=lambda: now[0]) for owner in ("a", "b"))
+
+    async def expires_at() -> datetime:
+        doc = await service.db["outbox_lease"].find_one({"_id": "relay"})
+        assert doc is not None
+        return doc["expires_at"].replace(tzinfo=UTC)
+
+    def later(seconds: float) -> datetime:
+        now[0] += timedelta(seconds=seconds)
+        return now[0]
+
+    try:
+        assert await a.acquire()
+        first = await expires_at()
+        later(4)
+        assert await a.acquire()
+        assert await expires_at() == first  # not written again
+        renewed = later(2) + timedelta(seconds=10)
+        assert (await a.acquire(), await b.acquire()) == (True, False)
+        assert await expires_at() == renewed
+        later(11)
+        assert (await b.acquire(), await a.acquire()) == (True, False)
+    finally:
+        await service.client.close()

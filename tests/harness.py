@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from datetime import UTC, datetime, timedelta
@@ -227,6 +228,11 @@ async def count_applications(uow: UnitOfWork, participant_id: str, cohort_id: st
     )
 
 
+async def apply_enrolment(env: Envelope, uow: UnitOfWork) -> None:
+    """A ``ParticipantEnrolled`` handler that only counts (:func:`count_applications`)."""
+    await count_applications(uow, env.event.participant_id, env.cohort_id)  # type: ignore[attr-defined]
+
+
 async def times_applied(service: Service, cohort_id: str, participant_id: str) -> int:
     doc = await service.db["applied"].find_one({"_id": f"{cohort_id}/{participant_id}"})
     return int(doc["times"]) if doc else 0
@@ -329,18 +335,22 @@ def _ready(url: str) -> bool:
 
 
 class CommandLog(monitoring.CommandListener):
-    """Records ``(database, command)`` of every MongoDB command sent while ``recording``.
+    """Records every MongoDB command sent while ``recording``: ``(database, command)`` in
+    ``commands``, and the whole started event (the command document) in ``events``; or counts
+    those sent to one database while ``counting``.
 
-    Register it once per process (``pymongo.monitoring.register``; listeners cannot be removed);
-    it is idle outside ``recording``, and sees clients created after its registration only.
+    One instance, :data:`COMMANDS`, is registered for the whole test process (pymongo listeners
+    cannot be removed); it is idle outside ``recording``.
     """
 
     def __init__(self) -> None:
         self.active = False
         self.commands: list[tuple[str, str]] = []
+        self.events: list[monitoring.CommandStartedEvent] = []
+        self._counters: dict[str, Counter[tuple[str, str]]] = {}
 
     def recording(self) -> CommandLog:
-        self.commands = []
+        self.commands, self.events = [], []
         return self
 
     def __enter__(self) -> list[tuple[str, str]]:
@@ -350,12 +360,36 @@ class CommandLog(monitoring.CommandListener):
     def __exit__(self, *_: object) -> None:
         self.active = False
 
+    @contextmanager
+    def counting(self, database: str) -> Iterator[Counter[tuple[str, str]]]:
+        """A live count of ``(command, collection)`` sent to ``database`` within the block."""
+        counted: Counter[tuple[str, str]] = Counter()
+        self._counters[database] = counted
+        try:
+            yield counted
+        finally:
+            del self._counters[database]
+
+    def sent_to(self, database: str | None = None, collection: str | None = None
+                ) -> list[monitoring.CommandStartedEvent]:
+        """The recorded commands for one database and/or one collection."""
+        return [e for e in self.events
+                if database in (None, e.database_name)
+                and collection in (None, e.command.get(e.command_name))]
+
     def started(self, event: monitoring.CommandStartedEvent) -> None:
         if self.active:
             self.commands.append((event.database_name, event.command_name))
+            self.events.append(event)
+        if (counted := self._counters.get(event.database_name)) is not None:
+            counted[event.command_name, str(event.command.get(event.command_name))] += 1
 
     def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
         pass
 
     def failed(self, event: monitoring.CommandFailedEvent) -> None:
         pass
+
+
+COMMANDS = CommandLog()
+monitoring.register(COMMANDS)

@@ -28,6 +28,7 @@ from typing import Any
 from pymongo import ASCENDING, DeleteOne, UpdateOne
 from pymongo.errors import DuplicateKeyError, PyMongoError
 
+from services.runtime.clock import Clock, utc_now
 from services.runtime.log import get_logger
 from services.runtime.metrics import ServiceMetrics
 from services.runtime.mongo import Database
@@ -51,8 +52,7 @@ class Lease:
     left nobody else can take it, so the holder need not write.
     """
 
-    def __init__(self, db: Database, owner: str, ttl_s: float,
-                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+    def __init__(self, db: Database, owner: str, ttl_s: float, clock: Clock = utc_now) -> None:
         self.col = db[LEASES]
         self.owner = owner
         self.ttl = timedelta(seconds=ttl_s)
@@ -153,7 +153,7 @@ class ReadWindow:
         """Move past what a pass read, and widen or narrow towards a batch per window."""
         positions = [p for d in docs if isinstance(p := d.get("position"), int)]
         if positions:
-            self.after = max(positions) if self.after is None else max(self.after, *positions)
+            self.after = max(positions + ([self.after] if self.after is not None else []))
         if bounded and len(docs) >= self.batch_size:
             self.width = max(self.MIN_WIDTH_NS, self.width // 2)
         elif bounded and len(docs) < self.batch_size // 4:

@@ -171,9 +171,7 @@ class EmbeddedInfra(InfraTier):
         ], work / "tansu.log", signal.SIGINT)
         self._database = self._secantusd("secantusd", storage, self.mongo_port)
         for name in self.own_databases:
-            own = storage.with_name(f"{storage.name}-{name}")
-            own.mkdir(parents=True, exist_ok=True)
-            self._own[name] = self._own_database(name, own)
+            self._own[name] = self._own_database(name, storage)
         atexit.register(self.stop)  # a forgotten stop() must not leave servers running
         self._broker.spawn()
         for server in (self._database, *(own for own, _uri in self._own.values())):
@@ -184,18 +182,21 @@ class EmbeddedInfra(InfraTier):
         self.startup_seconds["secantusd"] = self._database.wait_ready(
             lambda: mongo_answers(shared), self.startup_timeout)
         for name in self._own:
-            self._await_own_database(name)
+            self._await_own_database(name, storage)
         return Infra(f"{LOOPBACK}:{self.kafka_port}", shared, self.tier,
                      {name: uri for name, (_own, uri) in self._own.items()})
 
-    def _own_database(self, name: str, storage: Path, attempt: int = 1
+    def _own_database(self, name: str, shared: Path, attempt: int = 1
                       ) -> tuple[ServerProcess, str]:
+        """``name``'s server on a free port, its storage beside the shared one's."""
+        own = shared.with_name(f"{shared.name}-{name}")
+        own.mkdir(parents=True, exist_ok=True)
         port = free_port()
         log_name = f"secantusd-{name}" + (f"-{attempt}" if attempt > 1 else "")
-        return (self._secantusd(log_name, storage, port),
+        return (self._secantusd(log_name, own, port),
                 f"mongodb://{LOOPBACK}:{port}/?directConnection=true")
 
-    def _await_own_database(self, name: str, attempts: int = 3) -> None:
+    def _await_own_database(self, name: str, shared: Path, attempts: int = 3) -> None:
         """Wait for ``name``'s server; one that lost its port between our choosing and its
         binding it (to another process's outgoing connection) starts again on another."""
         for attempt in range(1, attempts + 1):
@@ -208,12 +209,8 @@ class EmbeddedInfra(InfraTier):
                 if attempt == attempts or "Address already in use" not in server.tail():
                     raise
             server.stop(self.stop_timeout)
-            self._own[name] = self._own_database(name, self._storage_of(server), attempt + 1)
+            self._own[name] = self._own_database(name, shared, attempt + 1)
             self._own[name][0].spawn()
-
-    @staticmethod
-    def _storage_of(server: ServerProcess) -> Path:
-        return Path(server.argv[server.argv.index("--storage-path") + 1])
 
     def _secantusd(self, name: str, storage: Path, port: int) -> ServerProcess:
         assert self.workdir is not None

@@ -6,15 +6,13 @@ the broker topic is shared, so event tests filter by their cohort id (the record
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
-from pymongo import monitoring
 
 from contracts.topics import EVENT_STREAMS
 from services.enrolment.app import Enrolment, build
@@ -133,35 +131,3 @@ def start(infra: Any, unique: str) -> Callable[..., AbstractAsyncContextManager[
     return lambda **overrides: running(infra, unique, **overrides)
 
 
-class CommandCounter(monitoring.CommandListener):
-    """Counts MongoDB commands per (command, collection) sent to one database while counting.
-
-    Registered once per process (pymongo listeners cannot be removed) and idle otherwise.
-    """
-
-    def __init__(self) -> None:
-        self.database: str | None = None
-        self.commands: Counter[tuple[str, str]] = Counter()
-
-    @contextmanager
-    def counting(self, database: str) -> Iterator[Counter[tuple[str, str]]]:
-        self.database, self.commands = database, Counter()
-        try:
-            yield self.commands
-        finally:
-            self.database = None
-
-    def started(self, event: monitoring.CommandStartedEvent) -> None:
-        if event.database_name == self.database:
-            collection = event.command.get(event.command_name)
-            self.commands[event.command_name, str(collection)] += 1
-
-    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
-        pass
-
-    def failed(self, event: monitoring.CommandFailedEvent) -> None:
-        pass
-
-
-COMMANDS = CommandCounter()
-monitoring.register(COMMANDS)

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from tests.enrolment.conftest import COMMANDS, Api, application, assert_problem
-from tests.harness import eventually
+from tests.enrolment.conftest import Api, application, assert_problem
+from tests.harness import COMMANDS, eventually
 
 pytestmark = pytest.mark.integration
 

@@ -9,7 +9,8 @@ import pytest
 from structlog.testing import capture_logs
 
 from services.runtime.auth import PARTICIPANT
-from tests.enrolment.conftest import COMMANDS, Api, application, assert_problem
+from tests.enrolment.conftest import Api, application, assert_problem
+from tests.harness import COMMANDS
 
 pytestmark = pytest.mark.integration
 

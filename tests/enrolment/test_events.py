@@ -18,8 +18,8 @@ from contracts.enrolment import (
 )
 from contracts.profiles import ParticipantProfile, decode_profile
 from contracts.topics import ENROLMENT, PROFILES
-from tests.enrolment.conftest import COMMANDS, UNIT_A, Api
-from tests.harness import decoded, eventually, of_cohort, read_topic
+from tests.enrolment.conftest import UNIT_A, Api
+from tests.harness import COMMANDS, decoded, eventually, of_cohort, read_topic
 
 pytestmark = pytest.mark.integration
 

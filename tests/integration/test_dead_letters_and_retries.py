@@ -13,8 +13,8 @@ from contracts.enrolment import ParticipantEnrolled
 from contracts.topics import ENROLMENT, dead_letter_topic
 from services.runtime.outbox import UnitOfWork
 from tests.harness import (
+    apply_enrolment,
     committed_offset,
-    count_applications,
     eventually,
     example,
     metric,
@@ -24,10 +24,6 @@ from tests.harness import (
 )
 
 pytestmark = pytest.mark.integration
-
-
-async def apply_enrolment(env: Envelope, uow: UnitOfWork) -> None:
-    await count_applications(uow, env.event.participant_id, env.cohort_id)  # type: ignore[attr-defined]
 
 
 async def produce(bootstrap: str, *messages: tuple[bytes, bytes]) -> list[Any]:

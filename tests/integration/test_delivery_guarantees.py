@@ -9,15 +9,15 @@ from typing import Any
 import pytest
 from aiokafka import TopicPartition
 
-from contracts import Envelope
 from contracts.enrolment import ParticipantEnrolled
 from contracts.topics import ENROLMENT
 from services.runtime.kafka import record_sender
-from services.runtime.outbox import Outbox, UnitOfWork
-from services.runtime.relay import Lease, OutboxRelay
+from services.runtime.outbox import Outbox
+from services.runtime.relay import Lease, OutboxRelay, SendRecord
+from services.runtime.service import Service
 from tests.harness import (
+    apply_enrolment,
     committed_offset,
-    count_applications,
     decoded,
     eventually,
     example,
@@ -35,8 +35,23 @@ def enrolled(cohort: str, participant: str) -> ParticipantEnrolled:
     return example(ParticipantEnrolled, cohort_id=cohort, participant_id=participant)
 
 
-async def apply_enrolment(env: Envelope, uow: UnitOfWork) -> None:
-    await count_applications(uow, env.event.participant_id, env.cohort_id)  # type: ignore[attr-defined]
+async def publish_enrolments(service: Service, cohort: str, participants: list[str]) -> None:
+    """Enrol ``participants`` through the outbox, twenty to a transaction."""
+    for n in range(0, len(participants), 20):
+        async with service.outbox.transaction() as uow:
+            for participant in participants[n:n + 20]:
+                uow.publish(enrolled(cohort, participant))
+
+
+def recording_sender(service: Service, sent: list[str]) -> SendRecord:
+    """The service's sender, noting each record's event id in ``sent`` as it goes out."""
+    send = record_sender(service.broker)
+
+    async def recording(doc: dict[str, Any]) -> Any:
+        sent.append(doc["event_id"])
+        return await send(doc)
+
+    return recording
 
 
 class CrashAfterPublish(Exception):
@@ -113,19 +128,11 @@ async def test_two_relays_running_at_once_do_not_publish_the_same_record(infra: 
     service = probe_service(infra, f"replicas-{unique}")
     await service.broker.start()
     try:
-        for n in range(0, 200, 20):
-            async with service.outbox.transaction() as uow:
-                for i in range(n, n + 20):
-                    uow.publish(enrolled(cohort, f"p{i}"))
+        await publish_enrolments(service, cohort, [f"p{i}" for i in range(200)])
         sent: list[str] = []
-        send = record_sender(service.broker)
-
-        async def counting_send(doc: dict[str, Any]) -> Any:
-            sent.append(doc["event_id"])
-            return await send(doc)
-
         replicas = [
-            OutboxRelay(service.db, counting_send, batch_size=25, owner=f"replica-{i}")
+            OutboxRelay(service.db, recording_sender(service, sent), batch_size=25,
+                        owner=f"replica-{i}")
             for i in range(2)
         ]
         await asyncio.gather(*(r.drain() for r in replicas))
@@ -192,22 +199,13 @@ async def test_records_beyond_the_read_window_or_behind_it_are_published_in_posi
     service = probe_service(infra, f"window-{unique}")
     await service.broker.start()
     try:
-        for n in range(0, 60, 20):
-            async with service.outbox.transaction() as uow:
-                for i in range(n, n + 20):
-                    uow.publish(enrolled(cohort, f"p{i:02d}"))
+        await publish_enrolments(service, cohort, [f"p{i:02d}" for i in range(60)])
         in_order = await service.db["outbox"].find().sort("position").to_list()
         for doc in in_order[40:]:  # the last 20 two hours of positions later
             await service.db["outbox"].update_one(
                 {"_id": doc["_id"]}, {"$inc": {"position": 7_200 * 10**9}})
         sent: list[str] = []
-        send = record_sender(service.broker)
-
-        async def recording_send(doc: dict[str, Any]) -> Any:
-            sent.append(doc["event_id"])
-            return await send(doc)
-
-        relay = OutboxRelay(service.db, recording_send, batch_size=25)
+        relay = OutboxRelay(service.db, recording_sender(service, sent), batch_size=25)
         await relay.drain()
         async with service.outbox.transaction() as uow:
             uow.publish(enrolled(cohort, "p-behind"))

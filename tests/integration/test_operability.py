@@ -12,7 +12,6 @@ from typing import Any
 
 import pytest
 from aiokafka import AIOKafkaProducer
-from pymongo import monitoring
 from pymongo.errors import AutoReconnect
 from structlog.testing import capture_logs
 
@@ -22,7 +21,7 @@ from contracts.topics import ENROLMENT
 from services.runtime.outbox import OUTBOX, UnitOfWork, outbox_document
 from services.runtime.service import Service
 from tests.harness import (
-    CommandLog,
+    COMMANDS,
     count_applications,
     eventually,
     example,
@@ -110,10 +109,6 @@ async def test_a_stuck_consumer_shows_lag_and_stalled_seconds_until_it_recovers(
         await eventually(caught_up, what="lag and stalled seconds back to 0")
     finally:
         await consumer.stop()
-
-
-COMMANDS = CommandLog()
-monitoring.register(COMMANDS)
 
 
 async def test_readiness_pings_both_dependencies_and_runs_no_query_however_large_the_backlog(

@@ -15,17 +15,13 @@ import pytest
 from aiokafka import errors
 from structlog.testing import capture_logs
 
-from contracts import Envelope, Record, encode
+from contracts import Record, encode
 from contracts.enrolment import ParticipantEnrolled
-from services.runtime.outbox import OUTBOX, UnitOfWork, outbox_document
+from services.runtime.outbox import OUTBOX, outbox_document
 from services.runtime.service import Service
-from tests.harness import count_applications, eventually, example, metric, probe_service
+from tests.harness import apply_enrolment, eventually, example, metric, probe_service
 
 pytestmark = pytest.mark.integration
-
-
-async def apply_enrolment(env: Envelope, uow: UnitOfWork) -> None:
-    await count_applications(uow, env.event.participant_id, env.cohort_id)  # type: ignore[attr-defined]
 
 
 def enrolled(cohort: str, participant: str, **overrides: Any) -> Record:

@@ -13,13 +13,12 @@ from typing import Any
 import pytest
 from aiokafka import AIOKafkaProducer
 
-from contracts import Envelope, encode
+from contracts import encode
 from contracts.enrolment import ParticipantEnrolled
 from contracts.topics import ENROLMENT, dead_letter_topic
-from services.runtime.outbox import UnitOfWork
 from services.runtime.service import Service
 from tests.harness import (
-    count_applications,
+    apply_enrolment,
     eventually,
     example,
     probe_service,
@@ -31,10 +30,6 @@ pytestmark = pytest.mark.integration
 
 Headers = list[tuple[str, bytes | None]]
 BINARY: Headers = [("x", b"\xff\xfe")]
-
-
-async def apply_enrolment(env: Envelope, uow: UnitOfWork) -> None:
-    await count_applications(uow, env.event.participant_id, env.cohort_id)  # type: ignore[attr-defined]
 
 
 async def produce(bootstrap: str, *records: tuple[bytes, bytes, Headers]) -> None:

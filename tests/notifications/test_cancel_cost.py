@@ -9,34 +9,14 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from pymongo import monitoring
 
 from services.notifications.domain import Channel, Delivery, Template
+from tests.harness import COMMANDS
 from tests.notifications.conftest import TENANT, NotificationsHarness
 
 pytestmark = pytest.mark.integration
 
 
-class DeliveryCommands(monitoring.CommandListener):
-    """The commands sent to a ``deliveries`` collection while recording (any client)."""
-
-    def __init__(self) -> None:
-        self.sent: list[str] | None = None
-
-    def started(self, event: monitoring.CommandStartedEvent) -> None:
-        if self.sent is not None and event.command.get(event.command_name) == "deliveries":
-            hinted = " hinted" if "hint" in event.command else ""
-            self.sent.append(event.command_name + hinted)
-
-    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
-        pass
-
-    def failed(self, event: monitoring.CommandFailedEvent) -> None:
-        pass
-
-
-COMMANDS = DeliveryCommands()
-monitoring.register(COMMANDS)
 REMINDER = Template.SESSION_REMINDER.value
 
 
@@ -54,12 +34,12 @@ async def test_a_session_with_nothing_waiting_reads_its_index_and_writes_nothing
     async with harness.n.service.outbox.transaction() as uow:
         await store.claim(others + mine, now, uow.session)
     await harness.n.dispatcher.stop()
-    sent: list[str] = []
-    COMMANDS.sent = sent
-    async with harness.n.service.outbox.transaction() as uow:
-        nothing = await store.cancel(TENANT, harness.cohort_id, templates=[REMINDER],
-                                     subject_id="sess-new", now=now, session=uow.session)
-    COMMANDS.sent = None
+    with COMMANDS.recording():
+        async with harness.n.service.outbox.transaction() as uow:
+            nothing = await store.cancel(TENANT, harness.cohort_id, templates=[REMINDER],
+                                         subject_id="sess-new", now=now, session=uow.session)
+    sent = [e.command_name + (" hinted" if "hint" in e.command else "")
+            for e in COMMANDS.sent_to(collection="deliveries")]
     assert (nothing, sent) == (0, ["find"])
     async with harness.n.service.outbox.transaction() as uow:
         cancelled = await store.cancel(TENANT, harness.cohort_id, templates=[REMINDER],
